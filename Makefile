@@ -1,0 +1,53 @@
+# LeagueAdmin task runner. `make run` and `make test` do all their own set-up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ADDR ?= 127.0.0.1:8000
+export DJANGO_SETTINGS_MODULE := leagueadmin.settings
+
+.PHONY: run test lint format messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+var:
+	mkdir -p var/broker/queue var/broker/control var/results
+
+# The whole system in the embedded mode (SQLite, filesystem broker) with the demo county:
+# a Celery worker with its beat scheduler in the background, the web server in the foreground.
+run: export DEBUG ?= 1
+run: $(VENV)/.installed var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(VENV)/bin/celery -A leagueadmin worker --beat --loglevel=info --concurrency=2 & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(ADDR)
+
+# Lint, migration and translation checks, then the whole suite. Uses DATABASE_URL / REDIS_URL
+# when set (CI sets both: PostgreSQL and Redis), else SQLite and the embedded broker.
+test: export SECRET_KEY ?= test-only-secret-key-not-for-production
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Refresh the translation catalog after changing marked strings, then translate and compile.
+messages: export DEBUG ?= 1
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,27 @@
+"""Navigation links for the roles the signed-in account holds."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from branches.models import Role
+from branches.scope import user_scope
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = user_scope(user)
+    items = []
+    if user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN):
+        items.append({"url": reverse("branches:accounts"), "label": _("Accounts")})
+    if user.is_superuser or scope.has_role(Role.SECURITY_ADMIN):
+        items.append({"url": reverse("branches:sign-ins"), "label": _("Sign-in log")})
+    if user.is_superuser or scope.has_role(Role.AUDIT_ADMIN):
+        items.append({"url": reverse("branches:audit"), "label": _("Audit trail")})
+    if user.is_staff:
+        items.append({"url": reverse("admin:index"), "label": _("System administration")})
+    return {"nav_items": items}

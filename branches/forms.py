@@ -1,0 +1,261 @@
+"""Forms validate input and offer only choices inside the user's scope; services do the writing."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import (
+    ALLOWED_CHILD_KINDS,
+    INSTANCE_ROLES,
+    ROLE_UNIT_KINDS,
+    LoginEvent,
+    Organization,
+    OrganizationKind,
+    PartyOrganization,
+    Role,
+    User,
+)
+from branches.scope import user_scope
+from branches.security import locked_until, record_login_event
+
+phone_validator = RegexValidator(
+    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
+    _("Enter a mobile number of 11 digits or a landline such as 0851-12345678."),
+)
+
+
+def attach_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's refusal on the form: on its field where it names one, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.error_dict.items():
+            form.add_error(field_name if field_name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _submit_helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class LockoutAwareAuthenticationForm(AuthenticationForm):
+    """Sign-in that refuses a locked username before checking the password.
+
+    The lock message is the same for every username, existing or not, so it reveals nothing.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The username or password is not correct."),
+        "locked": _(
+            "Too many failed sign-ins for this username. It is locked until %(until)s; "
+            "try again then, or ask your administrator."
+        ),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            until = locked_until(username)
+            if until is not None:
+                record_login_event(LoginEvent.Kind.LOCKED, username, request=self.request)
+                raise forms.ValidationError(
+                    self.error_messages["locked"],
+                    code="locked",
+                    params={"until": date_format(timezone.localtime(until), "H:i")},
+                )
+        return super().clean()
+
+
+class OrganizationForm(forms.ModelForm):
+    """Create or edit a unit's details. The kind is chosen only when creating."""
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "code",
+            "kind",
+            "sector",
+            "founded_on",
+            "approved_by",
+            "party_organization",
+            "contact_phone",
+        ]
+        widgets = {"founded_on": DateInput()}
+
+    def __init__(self, *args, parent: Organization | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        county = (parent or self.instance).get_root() if (parent or self.instance.pk) else None
+        self.fields["party_organization"].queryset = PartyOrganization.objects.filter(county=county)
+        self.fields["contact_phone"].validators.append(phone_validator)
+        if self.instance.pk:
+            del self.fields["kind"]
+        else:
+            allowed = ALLOWED_CHILD_KINDS[parent.kind] if parent else frozenset()
+            self.fields["kind"].choices = [(k, label) for k, label in OrganizationKind.choices if k in allowed]
+        self.helper = _submit_helper(_("Save"))
+
+    def clean_founded_on(self):
+        founded_on = self.cleaned_data.get("founded_on")
+        if founded_on and founded_on > timezone.localdate():
+            raise forms.ValidationError(_("The founding date cannot be in the future."))
+        return founded_on
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        clash = Organization.objects.filter(code=code).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Another unit already uses the code %(code)s."), params={"code": code})
+        return code
+
+
+class OrganizationMoveForm(forms.Form):
+    new_parent = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Move under"))
+
+    def __init__(self, *args, user: User, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        candidates = (
+            Organization.objects.manageable_by(user)
+            .active()
+            .filter(kind__in=[k for k, allowed in ALLOWED_CHILD_KINDS.items() if organization.kind in allowed])
+            .exclude(path__startswith=organization.path)
+        )
+        self.fields["new_parent"].queryset = candidates
+        self.fields["new_parent"].label_from_instance = lambda unit: (
+            f"{'— ' * (unit.depth - 1)}{unit.name} ({unit.code})"
+        )
+        self.helper = _submit_helper(_("Move"))
+
+
+class OrganizationDissolveForm(forms.Form):
+    on_date = forms.DateField(label=_("Dissolved on"), widget=DateInput(), initial=timezone.localdate)
+    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(
+        label=_("I understand the unit will be marked dissolved. Its records stay and it can be seen in history.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _submit_helper(_("Dissolve"))
+        self.helper.inputs[0].field_classes = "btn btn-danger"
+
+    def clean_on_date(self):
+        on_date = self.cleaned_data["on_date"]
+        if on_date > timezone.localdate():
+            raise forms.ValidationError(_("The dissolution date cannot be in the future."))
+        return on_date
+
+
+class RoleChoiceMixin(forms.Form):
+    """Role, unit and Party organization fields limited to what the actor may grant."""
+
+    role = forms.ChoiceField(label=_("Role"))
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False, label=_("Unit"))
+    party_organization = forms.ModelChoiceField(
+        queryset=PartyOrganization.objects.none(), required=False, label=_("Party organization")
+    )
+    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), initial=timezone.localdate)
+
+    def setup_role_fields(self, actor: User) -> None:
+        scope = user_scope(actor)
+        security_admin = actor.is_superuser or scope.has_role(Role.SECURITY_ADMIN)
+        roles = [(r, label) for r, label in Role.choices if security_admin or r not in INSTANCE_ROLES]
+        self.fields["role"].choices = roles
+        units = Organization.objects.active() if security_admin else Organization.objects.manageable_by(actor).active()
+        bindable = set().union(*ROLE_UNIT_KINDS.values())
+        self.fields["organization"].queryset = units.filter(kind__in=bindable)
+        self.fields["organization"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
+        counties = Organization.objects.manageable_by(actor).filter(kind=OrganizationKind.COUNTY)
+        self.fields["party_organization"].queryset = (
+            PartyOrganization.objects.all() if security_admin else PartyOrganization.objects.filter(county__in=counties)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role in ROLE_UNIT_KINDS and not cleaned.get("organization"):
+            self.add_error("organization", _("Choose the unit this role is for."))
+        if role == Role.PARTY_ORGANIZER and not cleaned.get("party_organization"):
+            self.add_error("party_organization", _("Choose the Party organization."))
+        return cleaned
+
+
+class AccountCreateForm(RoleChoiceMixin):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @ . + - _ only; used to sign in."),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=50)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False, validators=[phone_validator])
+    email = forms.EmailField(label=_("Email"), required=False, help_text=_("Needed to reset the password by email."))
+    field_order = ["username", "full_name", "phone", "email", "role", "organization", "party_organization", "starts_on"]
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_role_fields(actor)
+        self.helper = _submit_helper(_("Create account"))
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip().lower()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is taken."))
+        return username
+
+
+class RoleGrantForm(RoleChoiceMixin):
+    ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
+    deputy_for = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=_("As deputy for"),
+        help_text=_("Leave empty unless this account stands in for another holder of the same role."),
+    )
+
+    def __init__(self, *args, actor: User, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_role_fields(actor)
+        self.fields["deputy_for"].queryset = accounts
+        self.helper = _submit_helper(_("Give role"))
+
+
+class RoleEndForm(forms.Form):
+    on_date = forms.DateField(label=_("Last day of the role"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _submit_helper(_("End role"))
+
+
+class HandOverForm(forms.Form):
+    successor = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Successor"))
+    on_date = forms.DateField(label=_("Successor takes over on"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args, accounts, exclude: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = accounts.filter(is_active=True).exclude(pk=exclude.pk)
+        self.fields["successor"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
+        self.helper = _submit_helper(_("Hand over"))
+
+
+class AccountSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)

@@ -1,0 +1,118 @@
+"""What one account may see and manage, computed once per request.
+
+Every app's `visible_to(user)` starts here, so that the rules live in one place:
+- county and township staff see and manage the subtree of the unit their role is bound to;
+- a branch secretary sees their branch (a general-branch secretary: its subtree);
+- a Party organizer sees the units paired with their Party organization, and what lies under them;
+- instance-wide roles (system, security, audit administration) and superusers see every unit;
+- a deputy has the rights of the role they stand in for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+
+from branches.models import (
+    INSTANCE_ROLES,
+    STAFF_ROLES,
+    Organization,
+    Role,
+    RoleAssignment,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class UserScope:
+    day: date
+    assignments: tuple[RoleAssignment, ...] = ()
+    sees_everything: bool = False
+    visible_paths: tuple[str, ...] = ()
+    managed_paths: tuple[str, ...] = ()
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def sees(self, organization: Organization) -> bool:
+        return self.sees_everything or _under_any(organization.path, self.visible_paths)
+
+    def manages(self, organization: Organization) -> bool:
+        return _under_any(organization.path, self.managed_paths)
+
+    def manages_strictly_below(self, organization: Organization) -> bool:
+        """True where the user manages the unit's parent too: needed to move or dissolve it."""
+        return any(organization.path.startswith(p) and organization.path != p for p in self.managed_paths)
+
+    def assignment_for(self, organization: Organization) -> RoleAssignment | None:
+        """The assignment through which the user acts on a unit; their own role before a deputy's."""
+        covering = [
+            a
+            for a in self.assignments
+            if a.organization_id is not None and organization.path.startswith(a.organization.path)
+        ]
+        covering.sort(key=lambda a: (a.deputy_for_id is not None, -len(a.organization.path)))
+        return covering[0] if covering else None
+
+
+def _under_any(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path.startswith(root) for root in roots)
+
+
+def _outermost(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths already covered by an ancestor path, so subtree filters stay short."""
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return tuple(kept)
+
+
+def user_scope(user: User) -> UserScope:
+    """The user's scope today, cached on the user object (that is, for one request)."""
+    today = timezone.localdate()
+    cached: UserScope | None = getattr(user, "_league_scope", None)
+    if cached is not None and cached.day == today:
+        return cached
+    scope = _compute_scope(user, today)
+    if user.is_authenticated:
+        user._league_scope = scope
+    return scope
+
+
+def forget_scope(user: User) -> None:
+    """Called after the user's roles change within a request."""
+    user.__dict__.pop("_league_scope", None)
+
+
+def _compute_scope(user: User, today: date) -> UserScope:
+    if not user.is_authenticated or not user.is_active:
+        return UserScope(day=today)
+    assignments = tuple(
+        RoleAssignment.objects.active_on(today)
+        .filter(user=user)
+        .select_related("organization", "party_organization")
+        .order_by("pk")
+    )
+    roles = frozenset(a.role for a in assignments)
+    visible: set[str] = set()
+    managed: set[str] = set()
+    party_ids = [a.party_organization_id for a in assignments if a.role == Role.PARTY_ORGANIZER]
+    for a in assignments:
+        if a.organization is not None:
+            visible.add(a.organization.path)
+            if a.role in STAFF_ROLES:
+                managed.add(a.organization.path)
+    if party_ids:
+        visible.update(Organization.objects.filter(party_organization__in=party_ids).values_list("path", flat=True))
+    return UserScope(
+        day=today,
+        assignments=assignments,
+        sees_everything=user.is_superuser or bool(roles & INSTANCE_ROLES),
+        visible_paths=_outermost(visible),
+        managed_paths=_outermost(managed),
+        roles=roles,
+    )

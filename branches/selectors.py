@@ -1,0 +1,105 @@
+"""Reads of the tree and of scopes, shaped for pages, in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from branches.models import (
+    BRANCH_KINDS,
+    LoginEvent,
+    Organization,
+    Role,
+    RoleAssignment,
+    User,
+)
+from branches.scope import user_scope
+from branches.security import locked_until
+
+
+def get_organization_for_user(user: User, pk: int, *, manage: bool = False) -> Organization:
+    """The unit if the user may see it (404 otherwise, the same as missing); 403 where `manage` is
+    asked for and the user may only look."""
+    organization = get_object_or_404(Organization.objects.visible_to(user), pk=pk)
+    if manage and not user_scope(user).manages(organization):
+        raise PermissionDenied
+    return organization
+
+
+@dataclass
+class TreeNode:
+    unit: Organization
+    children: list[TreeNode] = field(default_factory=list)
+    units_below: int = 0
+    branches_below: int = 0
+
+
+def visible_tree(user: User, *, include_dissolved: bool = False) -> list[TreeNode]:
+    """The user's part of the tree as nested nodes, with active sub-unit and branch counts for
+    every node, from one query: counts roll up along the materialized path in memory."""
+    units = Organization.objects.visible_to(user).select_related("party_organization")
+    if not include_dissolved:
+        units = units.active()
+    nodes = {unit.path: TreeNode(unit) for unit in units}
+    roots: list[TreeNode] = []
+    steplen = Organization.steplen
+    for path, node in nodes.items():  # ordered by path: parents come before children
+        parent = nodes.get(path[:-steplen])
+        (parent.children if parent else roots).append(node)
+        is_branch = node.unit.kind in BRANCH_KINDS
+        for depth in range(1, len(path) // steplen):
+            ancestor = nodes.get(path[: depth * steplen])
+            if ancestor is not None:
+                ancestor.units_below += 1
+                ancestor.branches_below += is_branch
+    return roots
+
+
+def scope_unit_counts(user: User) -> dict[str, int]:
+    """Active units of each kind in the user's scope (one aggregate query)."""
+    rows = Organization.objects.visible_to(user).active().order_by().values("kind").annotate(n=Count("pk"))
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def branches_without_secretary(user: User) -> list[Organization]:
+    """Active branches in scope with no active secretary account: someone has to be given one."""
+    has_secretary = RoleAssignment.objects.active_on().filter(role=Role.BRANCH_SECRETARY, organization_id__isnull=False)
+    return list(
+        Organization.objects.visible_to(user)
+        .active()
+        .branches()
+        .exclude(pk__in=has_secretary.values("organization_id"))
+        .order_by("path")
+    )
+
+
+def units_without_party_pairing(user: User) -> list[Organization]:
+    return list(Organization.objects.visible_to(user).active().filter(party_organization__isnull=True))
+
+
+def accounts_at(organization: Organization) -> list[RoleAssignment]:
+    """Current role holders at one unit, for its page."""
+    return list(
+        RoleAssignment.objects.active_on()
+        .filter(organization=organization)
+        .select_related("user", "deputy_for")
+        .order_by("role", "user__username")
+    )
+
+
+def locked_usernames_recent() -> list[str]:
+    """Usernames with enough recent failures that they may be locked now (for the security page)."""
+    since = timezone.now() - settings.LOGIN_LOCKOUT_DURATION - settings.LOGIN_FAILURE_WINDOW
+    candidates = (
+        LoginEvent.objects.filter(kind=LoginEvent.Kind.FAILURE, at__gte=since)
+        .values("username")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=settings.LOGIN_FAILURE_LIMIT)
+        .values_list("username", flat=True)
+    )
+    return [name for name in candidates if locked_until(name) is not None]

@@ -1,0 +1,232 @@
+"""Pages of the organization tree, the home page and the health check. Thin: fetch in scope,
+validate with a form, call a service, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from branches import selectors, services
+from branches.audit import history_for
+from branches.forms import (
+    OrganizationDissolveForm,
+    OrganizationForm,
+    OrganizationMoveForm,
+    attach_service_errors,
+)
+from branches.models import (
+    BRANCH_KINDS,
+    INSTANCE_ROLES,
+    STAFF_ROLES,
+    OrganizationKind,
+    Role,
+)
+from branches.scope import user_scope
+from leagueadmin.celery import app as celery_app
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachability, for load balancers and monitoring."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(state == "ok" for state in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001  any failure means unreachable: report it, don't raise
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_broker() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001  as above
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What this person should do next, and the numbers of their scope."""
+    user = request.user
+    scope = user_scope(user)
+    counts = selectors.scope_unit_counts(user)
+    context = {
+        "scope": scope,
+        "assignments": scope.assignments,
+        "unit_counts": [(OrganizationKind(kind).label, n) for kind, n in sorted(counts.items()) if n],
+        "branch_count": sum(n for kind, n in counts.items() if kind in BRANCH_KINDS),
+        "is_staff_role": scope.has_role(*STAFF_ROLES),
+        "is_instance_role": bool(scope.roles & INSTANCE_ROLES) or user.is_superuser,
+    }
+    if scope.has_role(*STAFF_ROLES):
+        context["without_secretary"] = selectors.branches_without_secretary(user)
+        context["without_party"] = selectors.units_without_party_pairing(user)
+    if scope.has_role(Role.SECURITY_ADMIN):
+        context["locked_usernames"] = selectors.locked_usernames_recent()
+    own_units = [a.organization for a in scope.assignments if a.organization is not None]
+    context["own_units"] = list(dict.fromkeys(own_units))
+    context["incomplete_units"] = [u for u in context["own_units"] if not (u.party_organization_id and u.contact_phone)]
+    return render(request, "branches/home.html", context)
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    show_dissolved = request.GET.get("dissolved") == "1"
+    roots = selectors.visible_tree(request.user, include_dissolved=show_dissolved)
+    return render(request, "branches/tree.html", {"roots": roots, "show_dissolved": show_dissolved})
+
+
+def _breadcrumbs(request: HttpRequest, unit, *, include_self: bool = False) -> list[tuple[object, bool]]:
+    """Ancestors with whether the user may open them (a secretary sees the names, not the pages)."""
+    scope = user_scope(request.user)
+    crumbs = [(ancestor, scope.sees(ancestor)) for ancestor in unit.get_ancestors()]
+    return [*crumbs, (unit, True)] if include_self else crumbs
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.get_organization_for_user(request.user, pk)
+    scope = user_scope(request.user)
+    manages = scope.manages(unit)
+    children = list(unit.get_children().select_related("party_organization"))
+    context = {
+        "unit": unit,
+        "breadcrumbs": _breadcrumbs(request, unit),
+        "children": children,
+        "manages": manages,
+        "manages_parent": scope.manages_strictly_below(unit),
+        "holders": selectors.accounts_at(unit) if manages else [],
+        "history": list(history_for(unit)[:50]) if manages or scope.has_role(Role.AUDIT_ADMIN) else None,
+        "may_add_children": manages and unit.is_active and not unit.is_branch,
+    }
+    return render(request, "branches/unit_detail.html", context)
+
+
+@login_required
+def unit_create(request: HttpRequest, parent_pk: int) -> HttpResponse:
+    parent = selectors.get_organization_for_user(request.user, parent_pk, manage=True)
+    form = OrganizationForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.organization_create(actor=request.user, parent=parent, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(unit)s has been created.") % {"unit": unit})
+            return redirect("branches:unit", pk=unit.pk)
+    return render(
+        request,
+        "branches/unit_form.html",
+        {"form": form, "parent": parent, "breadcrumbs": _breadcrumbs(request, parent, include_self=True)},
+    )
+
+
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.get_organization_for_user(request.user, pk, manage=True)
+    form = OrganizationForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(actor=request.user, organization=unit, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("branches:unit", pk=unit.pk)
+    unit.refresh_from_db()  # the bound form wrote its input onto the instance
+    return render(
+        request,
+        "branches/unit_form.html",
+        {"form": form, "unit": unit, "breadcrumbs": _breadcrumbs(request, unit, include_self=True)},
+    )
+
+
+@login_required
+def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.get_organization_for_user(request.user, pk, manage=True)
+    if not user_scope(request.user).manages_strictly_below(unit):
+        raise PermissionDenied
+    form = OrganizationMoveForm(request.POST or None, user=request.user, organization=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_move(
+                actor=request.user, organization=unit, new_parent=form.cleaned_data["new_parent"]
+            )
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(unit)s has been moved.") % {"unit": unit})
+            return redirect("branches:unit", pk=unit.pk)
+    return render(
+        request,
+        "branches/unit_action.html",
+        {
+            "form": form,
+            "unit": unit,
+            "title": _("Move %(unit)s") % {"unit": unit},
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
+        },
+    )
+
+
+@login_required
+def unit_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.get_organization_for_user(request.user, pk, manage=True)
+    if not user_scope(request.user).manages_strictly_below(unit):
+        raise PermissionDenied
+    form = OrganizationDissolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_dissolve(
+                actor=request.user,
+                organization=unit,
+                on_date=form.cleaned_data["on_date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(unit)s has been dissolved.") % {"unit": unit})
+            return redirect("branches:unit", pk=unit.pk)
+    return render(
+        request,
+        "branches/unit_action.html",
+        {
+            "form": form,
+            "unit": unit,
+            "title": _("Dissolve %(unit)s") % {"unit": unit},
+            "danger": True,
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
+        },
+    )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.account_password_changed(user=form.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.account_password_changed(user=form.user, by_reset_link=True)
+        return response
