@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := leagueadmin.settings
 
-.PHONY: run test lint format messages clean
+.PHONY: run test lint format messages clean var
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

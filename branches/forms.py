@@ -103,7 +103,8 @@ class OrganizationForm(forms.ModelForm):
 
     def __init__(self, *args, parent: Organization | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        county = (parent or self.instance).get_root() if (parent or self.instance.pk) else None
+        anchor = parent or self.instance
+        county = Organization.objects.get_root(anchor) if anchor.pk else None
         self.fields["party_organization"].queryset = PartyOrganization.objects.filter(county=county)
         self.fields["contact_phone"].validators.append(phone_validator)
         if self.instance.pk:

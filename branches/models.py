@@ -120,18 +120,11 @@ class OrganizationQuerySet(MP_NodeQuerySet):
         return self.filter(kind__in=BRANCH_KINDS)
 
 
-class OrganizationManager(MP_NodeManager):
+class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
+    """treebeard's tree operations plus our queryset methods (visible_to, active…)."""
+
     def get_queryset(self) -> OrganizationQuerySet:
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
-
-    def visible_to(self, user: User) -> OrganizationQuerySet:
-        return self.get_queryset().visible_to(user)
-
-    def manageable_by(self, user: User) -> OrganizationQuerySet:
-        return self.get_queryset().manageable_by(user)
-
-    def subtree_of(self, paths: Iterable[str]) -> OrganizationQuerySet:
-        return self.get_queryset().subtree_of(paths)
 
 
 def subtree_filter(paths: Iterable[str], field: str = "path") -> Q:

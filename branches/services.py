@@ -89,7 +89,7 @@ def organization_create(*, actor: User, parent: Organization, kind: str, **field
     with transaction.atomic(), audit_context(actor, on_behalf_of=_acting_principal(scope, parent)):
         parent = Organization.objects.select_for_update().get(pk=parent.pk)
         try:
-            return parent.add_child(kind=kind, **fields)
+            return Organization.objects.add_child(parent, {"kind": kind, **fields})
         except IntegrityError as exc:  # a concurrent create took the code first
             raise ValidationError({"code": _("Another unit already uses this code.")}) from exc
 
@@ -100,7 +100,7 @@ def create_root_organization(**fields: Any) -> Organization:
         raise ValidationError(_("Only a county committee can stand at the top of the tree."))
     _check_code_free(fields["code"])
     with transaction.atomic():
-        return Organization.add_root(**fields)
+        return Organization.objects.add_root(fields)
 
 
 def organization_update(*, actor: User, organization: Organization, **fields: Any) -> Organization:
@@ -129,7 +129,7 @@ def organization_move(*, actor: User, organization: Organization, new_parent: Or
         raise PermissionDenied
     if new_parent.pk == organization.pk or new_parent.path.startswith(organization.path):
         raise ValidationError(_("A unit cannot be moved under itself or under one of its own sub-units."))
-    old_parent = organization.get_parent()
+    old_parent = Organization.objects.get_parent(organization)
     if old_parent is not None and old_parent.pk == new_parent.pk:
         raise ValidationError(
             _("%(unit)s is already directly under %(parent)s.") % {"unit": organization, "parent": new_parent}
@@ -138,7 +138,7 @@ def organization_move(*, actor: User, organization: Organization, new_parent: Or
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
         try:
-            locked.move(new_parent, "sorted-child")
+            Organization.objects.move(locked, new_parent, "sorted-child")
         except InvalidMoveToDescendant as exc:
             raise ValidationError(_("A unit cannot be moved under itself or under one of its own sub-units.")) from exc
         # treebeard moves with queryset updates, which auditlog does not see: record the move here.

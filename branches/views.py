@@ -26,6 +26,7 @@ from branches.models import (
     BRANCH_KINDS,
     INSTANCE_ROLES,
     STAFF_ROLES,
+    Organization,
     OrganizationKind,
     Role,
 )
@@ -96,7 +97,7 @@ def tree(request: HttpRequest) -> HttpResponse:
 def _breadcrumbs(request: HttpRequest, unit, *, include_self: bool = False) -> list[tuple[object, bool]]:
     """Ancestors with whether the user may open them (a secretary sees the names, not the pages)."""
     scope = user_scope(request.user)
-    crumbs = [(ancestor, scope.sees(ancestor)) for ancestor in unit.get_ancestors()]
+    crumbs = [(ancestor, scope.sees(ancestor)) for ancestor in Organization.objects.get_ancestors(unit)]
     return [*crumbs, (unit, True)] if include_self else crumbs
 
 
@@ -105,7 +106,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.get_organization_for_user(request.user, pk)
     scope = user_scope(request.user)
     manages = scope.manages(unit)
-    children = list(unit.get_children().select_related("party_organization"))
+    children = list(Organization.objects.get_children(unit).select_related("party_organization"))
     context = {
         "unit": unit,
         "breadcrumbs": _breadcrumbs(request, unit),

@@ -1,0 +1,169 @@
+"""The organization tree's rules, through the services: what is allowed, what is refused and why."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from branches import services
+from branches.models import Organization, OrganizationKind, Sector
+
+
+def create(actor, parent, code, kind=OrganizationKind.BRANCH, **extra):
+    return services.organization_create(
+        actor=actor, parent=parent, kind=kind, name=f"单位{code}", code=code, sector=Sector.VILLAGE, **extra
+    )
+
+
+def test_county_staff_create_a_branch_anywhere_in_the_county(tree, people):
+    unit = create(people["county_staff"], tree["township_b"], "C-B-2")
+    assert Organization.objects.get_parent(unit) == tree["township_b"]
+    assert unit.depth == 3
+
+
+def test_township_staff_create_only_inside_their_township(tree, people):
+    create(people["township_a_staff"], tree["township_a"], "C-A-2")
+    with pytest.raises(PermissionDenied):
+        create(people["township_a_staff"], tree["township_b"], "C-B-9")
+
+
+@pytest.mark.parametrize("persona", ["secretary_a1", "party_a", "audit_admin", "nobody"])
+def test_other_roles_cannot_create_units(tree, people, persona):
+    with pytest.raises(PermissionDenied):
+        create(people[persona], tree["township_a"], "C-A-3")
+
+
+def test_a_branch_cannot_hold_a_unit(tree, people):
+    with pytest.raises(ValidationError, match="cannot be placed under"):
+        create(people["county_staff"], tree["branch_a1"], "C-A-1-1")
+
+
+def test_a_general_branch_holds_branches_but_not_committees(tree, people):
+    create(people["county_staff"], tree["general_ag"], "C-A-G-2")
+    with pytest.raises(ValidationError):
+        create(people["county_staff"], tree["general_ag"], "C-A-G-T", kind=OrganizationKind.TOWNSHIP)
+
+
+def test_a_duplicate_code_is_refused_and_nothing_is_saved(tree, people):
+    before = Organization.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        create(people["county_staff"], tree["township_b"], "C-A-1")
+    assert "C-A-1" in str(refused.value)
+    assert Organization.objects.count() == before
+
+
+def test_moving_a_unit_keeps_its_subtree_and_is_audited(tree, people):
+    from auditlog.models import LogEntry
+
+    moved = services.organization_move(
+        actor=people["county_staff"], organization=tree["general_ag"], new_parent=tree["township_b"]
+    )
+    assert Organization.objects.get_parent(moved) == tree["township_b"]
+    branch = Organization.objects.get(pk=tree["branch_ag1"].pk)
+    assert Organization.objects.get_parent(branch) == moved
+    assert branch.path.startswith(tree["township_b"].path)
+    entry = LogEntry.objects.get_for_object(moved).first()
+    assert entry.actor == people["county_staff"]
+    assert entry.changes["parent"] == [tree["township_a"].name, tree["township_b"].name]
+
+
+def test_a_unit_cannot_move_under_its_own_descendant(tree, people):
+    with pytest.raises(ValidationError, match="under itself"):
+        services.organization_move(
+            actor=people["county_staff"], organization=tree["township_a"], new_parent=tree["general_ag"]
+        )
+
+
+def test_a_unit_cannot_move_under_a_branch(tree, people):
+    with pytest.raises(ValidationError):
+        services.organization_move(
+            actor=people["county_staff"], organization=tree["general_ag"], new_parent=tree["branch_b1"]
+        )
+
+
+def test_township_staff_cannot_move_their_own_township_or_move_units_out_of_it(tree, people):
+    with pytest.raises(PermissionDenied):
+        services.organization_move(
+            actor=people["township_a_staff"], organization=tree["township_a"], new_parent=tree["county"]
+        )
+    with pytest.raises(PermissionDenied):
+        services.organization_move(
+            actor=people["township_a_staff"], organization=tree["branch_a1"], new_parent=tree["township_b"]
+        )
+
+
+def test_dissolving_keeps_the_unit_and_refuses_while_units_below_are_active(tree, people):
+    staff = people["county_staff"]
+    with pytest.raises(ValidationError, match="first"):
+        services.organization_dissolve(
+            actor=staff, organization=tree["general_ag"], on_date=date.today(), reason="合并"
+        )
+    services.organization_dissolve(actor=staff, organization=tree["branch_ag1"], on_date=date.today(), reason="毕业")
+    gone = services.organization_dissolve(
+        actor=staff, organization=tree["general_ag"], on_date=date.today(), reason="学校撤并"
+    )
+    assert not gone.is_active
+    assert Organization.objects.filter(pk=gone.pk).exists()
+    assert not Organization.objects.active().filter(pk=gone.pk).exists()
+
+
+def test_dissolving_needs_a_reason_and_a_past_date(tree, people):
+    staff = people["county_staff"]
+    with pytest.raises(ValidationError):
+        services.organization_dissolve(actor=staff, organization=tree["branch_b1"], on_date=date.today(), reason=" ")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError):
+        services.organization_dissolve(actor=staff, organization=tree["branch_b1"], on_date=tomorrow, reason="撤销")
+
+
+def test_a_dissolved_unit_takes_no_new_units(tree, people):
+    staff = people["county_staff"]
+    services.organization_dissolve(actor=staff, organization=tree["branch_ag1"], on_date=date.today(), reason="毕业")
+    services.organization_dissolve(actor=staff, organization=tree["general_ag"], on_date=date.today(), reason="撤并")
+    with pytest.raises(ValidationError, match="dissolved"):
+        create(staff, Organization.objects.get(pk=tree["general_ag"].pk), "C-A-G-3")
+
+
+def test_editing_records_old_and_new_values_with_the_actor(tree, people):
+    from auditlog.models import LogEntry
+
+    services.organization_update(
+        actor=people["township_a_staff"], organization=tree["branch_a1"], contact_phone="13800000000"
+    )
+    entry = LogEntry.objects.get_for_object(tree["branch_a1"]).first()
+    assert entry.actor == people["township_a_staff"]
+    assert entry.changes["contact_phone"] == ["", "13800000000"]
+
+
+def test_a_deputy_acts_on_behalf_of_the_principal(tree, people):
+    from auditlog.models import LogEntry
+
+    from branches.models import Role, RoleAssignment
+
+    deputy_staff = people["nobody"]
+    RoleAssignment.objects.create(
+        user=deputy_staff,
+        role=Role.TOWNSHIP_STAFF,
+        organization=tree["township_a"],
+        starts_on=date(2024, 1, 1),
+        deputy_for=people["township_a_staff"],
+    )
+    services.organization_update(actor=deputy_staff, organization=tree["branch_a1"], contact_phone="13900000000")
+    entry = LogEntry.objects.get_for_object(tree["branch_a1"]).first()
+    assert entry.actor == deputy_staff
+    assert entry.additional_data == {"on_behalf_of": "township_a_staff"}
+
+
+def test_subtree_counts_come_from_one_query(tree, people, django_assert_num_queries):
+    from branches.selectors import visible_tree
+
+    staff = people["county_staff"]
+    visible_tree(staff)  # the scope is computed once per request; warm it as a request would
+    with django_assert_num_queries(1):
+        roots = visible_tree(staff)
+    (county,) = roots
+    assert county.units_below == 6
+    assert county.branches_below == 3
+    township_a = next(n for n in county.children if n.unit.code == "C-A")
+    assert (township_a.units_below, township_a.branches_below) == (3, 2)

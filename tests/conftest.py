@@ -1,0 +1,121 @@
+"""Shared fixtures: a small county tree and one persona per role (in scope and out of it).
+
+county C (团县委)
+├── township A (乡镇团委) ── branch A1, general branch AG ── branch AG1
+└── township B (乡镇团委) ── branch B1
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+from django.contrib.auth.hashers import make_password
+
+from branches.models import Organization, OrganizationKind, PartyOrganization, Role, RoleAssignment, Sector, User
+from branches.services import sync_admin_site_access
+
+# Playwright's sync API runs an event loop in the test thread; the Django ORM calls made by fixtures
+# there are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Correct-Horse-9-Battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def tree(db):
+    county = Organization.objects.add_root(
+        dict(name="共青团测试县委员会", code="C", kind=OrganizationKind.COUNTY, sector=Sector.PUBLIC_INSTITUTION)
+    )
+    party_a = PartyOrganization.objects.create(county=county, name="中共甲镇委员会", contact_name="李书记")
+    party_b = PartyOrganization.objects.create(county=county, name="中共乙镇委员会")
+    township_a = add(
+        county,
+        name="共青团甲镇委员会",
+        code="C-A",
+        kind=OrganizationKind.TOWNSHIP,
+        sector=Sector.PUBLIC_INSTITUTION,
+        party_organization=party_a,
+    )
+    township_b = add(
+        county,
+        name="共青团乙镇委员会",
+        code="C-B",
+        kind=OrganizationKind.TOWNSHIP,
+        sector=Sector.PUBLIC_INSTITUTION,
+        party_organization=party_b,
+    )
+    branch_a1 = add(township_a, name="甲一村团支部", code="C-A-1", kind=OrganizationKind.BRANCH, sector=Sector.VILLAGE)
+    general_ag = add(
+        township_a, name="甲镇中学团总支", code="C-A-G", kind=OrganizationKind.GENERAL_BRANCH, sector=Sector.SCHOOL
+    )
+    branch_ag1 = add(
+        general_ag, name="甲镇中学九年级团支部", code="C-A-G-1", kind=OrganizationKind.BRANCH, sector=Sector.SCHOOL
+    )
+    branch_b1 = add(township_b, name="乙一村团支部", code="C-B-1", kind=OrganizationKind.BRANCH, sector=Sector.VILLAGE)
+    units = {
+        "county": county,
+        "township_a": township_a,
+        "township_b": township_b,
+        "branch_a1": branch_a1,
+        "general_ag": general_ag,
+        "branch_ag1": branch_ag1,
+        "branch_b1": branch_b1,
+    }
+    for unit in units.values():
+        unit.refresh_from_db()
+    units["party_a"] = party_a
+    units["party_b"] = party_b
+    return units
+
+
+def add(parent: Organization, **fields) -> Organization:
+    parent.refresh_from_db()  # treebeard reads the parent's child count
+    return Organization.objects.add_child(parent, fields)
+
+
+def make_user(username: str, role: str | None = None, **binding) -> User:
+    user = User.objects.create(username=username, full_name=username.title(), password=make_password(PASSWORD))
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, starts_on=date(2024, 1, 1), **binding)
+    return user
+
+
+@pytest.fixture
+def people(tree):
+    """One account per persona, named for what they are."""
+    secretary_a1 = make_user("secretary_a1", Role.BRANCH_SECRETARY, organization=tree["branch_a1"])
+    system_admin = make_user("system_admin", Role.SYSTEM_ADMIN)
+    sync_admin_site_access(system_admin)
+    return {
+        "county_staff": make_user("county_staff", Role.COUNTY_STAFF, organization=tree["county"]),
+        "township_a_staff": make_user("township_a_staff", Role.TOWNSHIP_STAFF, organization=tree["township_a"]),
+        "township_b_staff": make_user("township_b_staff", Role.TOWNSHIP_STAFF, organization=tree["township_b"]),
+        "secretary_a1": secretary_a1,
+        "deputy_a1": make_user(
+            "deputy_a1", Role.BRANCH_SECRETARY, organization=tree["branch_a1"], deputy_for=secretary_a1
+        ),
+        "secretary_b1": make_user("secretary_b1", Role.BRANCH_SECRETARY, organization=tree["branch_b1"]),
+        "party_a": make_user("party_a", Role.PARTY_ORGANIZER, party_organization=tree["party_a"]),
+        "system_admin": system_admin,
+        "security_admin": make_user("security_admin", Role.SECURITY_ADMIN),
+        "audit_admin": make_user("audit_admin", Role.AUDIT_ADMIN),
+        "nobody": make_user("nobody"),
+    }
+
+
+@pytest.fixture
+def login(client):
+    """Sign a persona in on the test client (the sign-in signal starts the session clock)."""
+
+    def _login(user: User):
+        client.force_login(user)
+        return client
+
+    return _login
