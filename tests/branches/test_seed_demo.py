@@ -1,0 +1,69 @@
+"""The demo county: its shape, determinism, idempotence, and that each demo account sees its part."""
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from branches.demo import DEMO_PASSWORD, plan_county
+from branches.models import BRANCH_KINDS, COMMITTEE_KINDS, Organization, OrganizationKind, User
+from branches.scope import user_scope
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo")
+
+
+def test_the_demo_county_has_the_real_county_shape(demo):
+    kinds = Counter(Organization.objects.values_list("kind", flat=True))
+    assert kinds[OrganizationKind.COUNTY] == 1
+    assert kinds[OrganizationKind.TOWNSHIP] + kinds[OrganizationKind.STREET] == 10
+    assert kinds[OrganizationKind.GENERAL_BRANCH] == 18
+    assert sum(kinds[k] for k in BRANCH_KINDS) == 132
+    sectors = set(Organization.objects.values_list("sector", flat=True))
+    assert {"village", "community", "school", "enterprise", "social", "public"} <= sectors
+    assert Organization.find_problems() == ([], [], [], [], [])
+
+
+def test_running_it_twice_duplicates_nothing(demo):
+    counts = (Organization.objects.count(), User.objects.count())
+    call_command("seed_demo")
+    assert (Organization.objects.count(), User.objects.count()) == counts
+
+
+def _flatten(plan):
+    return [(plan.code, plan.name, plan.kind), *(row for child in plan.children for row in _flatten(child))]
+
+
+def test_it_is_deterministic(demo):
+    planned = _flatten(plan_county(1))
+    assert planned == _flatten(plan_county(1))
+    assert set(Organization.objects.values_list("code", "name", "kind")) == set(planned)
+
+
+def test_demo_accounts_see_exactly_their_scope(demo):
+    total = Organization.objects.count()
+    county = User.objects.get(username="county")
+    assert Organization.objects.visible_to(county).count() == total
+    township = User.objects.get(username="township01")
+    (committee,) = [a.organization for a in user_scope(township).assignments]
+    assert committee.kind in COMMITTEE_KINDS
+    visible = Organization.objects.visible_to(township)
+    assert set(visible.values_list("pk", flat=True)) == set(
+        Organization.objects.filter(path__startswith=committee.path).values_list("pk", flat=True)
+    )
+    secretary = User.objects.get(username="branch001")
+    assert Organization.objects.visible_to(secretary).count() == 1
+    assert User.objects.get(username="deputy001").check_password(DEMO_PASSWORD)
+    party = User.objects.get(username="party01")
+    assert 1 < Organization.objects.visible_to(party).count() < total
+    assert User.objects.get(username="sysadmin").is_staff
+
+
+def test_more_counties_for_benchmarks(db):
+    call_command("seed_demo", counties=3)
+    assert Organization.objects.filter(kind=OrganizationKind.COUNTY).count() == 3
+    assert Organization.objects.count() == 3 * Organization.objects.filter(code__startswith="C001").count()
+    third = User.objects.get(username="county_c003")
+    assert Organization.objects.visible_to(third).count() == Organization.objects.count() // 3
