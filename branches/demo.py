@@ -255,7 +255,7 @@ def seed_county(number: int) -> Organization | None:
     if Organization.objects.filter(code=plan.code).exists():
         return None
     rng = random.Random(10_000 + number)
-    last_root = Organization.get_last_root_node()
+    last_root = Organization.objects.get_last_root_node()
     root_path = last_root._inc_path() if last_root else Organization._get_path(None, 1, 1)
 
     rows: list[Organization] = []

@@ -3,6 +3,8 @@ validate with a form, call a service, redirect."""
 
 from __future__ import annotations
 
+import os
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from branches import selectors, services
 from branches.audit import history_for
@@ -34,7 +36,7 @@ from branches.scope import user_scope
 from leagueadmin.celery import app as celery_app
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and broker reachability, for load balancers and monitoring."""
@@ -57,9 +59,19 @@ def _check_broker() -> str:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
+            if conn.transport.driver_type == "filesystem":
+                _check_broker_folders(conn.transport_options)
     except Exception as exc:  # noqa: BLE001  as above
         return f"error: {type(exc).__name__}"
     return "ok"
+
+
+def _check_broker_folders(options: dict) -> None:
+    """kombu's filesystem transport "connects" without touching the disk: check its folders."""
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        folder = options[key]
+        if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            raise FileNotFoundError(folder)
 
 
 @login_required

@@ -1,8 +1,8 @@
 """LeagueAdmin settings: one module, driven by environment variables.
 
 Production differs from development only by environment values (README, "Configuration").
-Ambiguous values fail loudly: django-environ raises on a boolean it cannot parse, and a
-missing SECRET_KEY outside DEBUG raises ImproperlyConfigured.
+Ambiguous values fail loudly: a boolean that is not a clear yes/no, or a missing SECRET_KEY
+outside DEBUG, raises ImproperlyConfigured.
 """
 
 from __future__ import annotations
@@ -16,7 +16,20 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=False)
+
+def strict_bool(name: str, default: bool) -> bool:
+    """A boolean variable; anything but a clear yes/no raises (django-environ would read it as False)."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false, 1/0, yes/no, on/off), not {raw!r}.")
+
+
+DEBUG = strict_bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -108,7 +121,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIFETIME = timedelta(seconds=env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = strict_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Internationalization: Simplified Chinese by default, English can be switched on.

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
-from kombu import Queue
 
 from leagueadmin.settings import celery_transport_settings
 
@@ -83,9 +82,11 @@ def assert_worker_answers_ping(*, redis_url: str, var_dir: Path) -> None:
         result.forget()
     finally:
         stop(worker)
-        if redis_url:  # leave no queue binding behind on a shared Redis
+        if redis_url:  # leave no queue or binding behind on a shared Redis
             with probe.connection_for_write() as conn:
-                Queue(queue).bind(conn.default_channel).delete()
+                probe_queue = probe.amqp.queues[queue].bind(conn.default_channel)
+                probe_queue.declare()  # a fresh channel deletes only the bindings it knows
+                probe_queue.delete()
         probe.close()
 
 

@@ -23,7 +23,7 @@ def test_the_demo_county_has_the_real_county_shape(demo):
     assert sum(kinds[k] for k in BRANCH_KINDS) == 132
     sectors = set(Organization.objects.values_list("sector", flat=True))
     assert {"village", "community", "school", "enterprise", "social", "public"} <= sectors
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_running_it_twice_duplicates_nothing(demo):
