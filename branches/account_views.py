@@ -151,9 +151,11 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
-            messages.success(request, _("The role has been given."))
+            messages.success(request, _("The role has been assigned."))
             return redirect("branches:account", pk=account.pk)
-    return render(request, "branches/account_form.html", {"form": form, "account": account, "title": _("Give a role")})
+    return render(
+        request, "branches/account_form.html", {"form": form, "account": account, "title": _("Assign a role")}
+    )
 
 
 def _get_assignment(request: HttpRequest, pk: int) -> RoleAssignment:

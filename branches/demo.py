@@ -322,7 +322,7 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
         return user
 
     suffix = "" if number == 1 else f"_c{number:03d}"
-    account(f"county{suffix}", "县团委 赵文", Role.COUNTY_STAFF, organization=county)
+    account(f"county{suffix}", "团县委 赵文", Role.COUNTY_STAFF, organization=county)
     if number != 1:
         return created
     committees = list(

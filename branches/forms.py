@@ -236,7 +236,7 @@ class RoleGrantForm(RoleChoiceMixin):
         super().__init__(*args, **kwargs)
         self.setup_role_fields(actor)
         self.fields["deputy_for"].queryset = accounts
-        self.helper = _submit_helper(_("Give role"))
+        self.helper = _submit_helper(_("Assign role"))
 
 
 class RoleEndForm(forms.Form):

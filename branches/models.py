@@ -314,7 +314,7 @@ class LoginEvent(models.Model):
     class Kind(models.TextChoices):
         SUCCESS = "success", _("Signed in")
         FAILURE = "failure", _("Failed sign-in")
-        LOCKED = "locked", _("Refused: locked")
+        LOCKED = "locked", _("Sign-in refused: locked")
         LOGOUT = "logout", _("Signed out")
         UNLOCKED = "unlocked", _("Unlocked by an administrator")
 

@@ -6,7 +6,6 @@ import string
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 CHARACTER_CLASSES = (
     set(string.ascii_uppercase),
@@ -28,12 +27,9 @@ class CharacterClassValidator:
             raise ValidationError(self.get_help_text(), code="password_too_simple")
 
     def get_help_text(self) -> str:
-        return ngettext(
+        return _(
             "Your password must use at least %(count)d of these: upper-case letters, lower-case letters, "
-            "digits, symbols.",
-            "Your password must use at least %(count)d of these: upper-case letters, lower-case letters, "
-            "digits, symbols.",
-            self.min_classes,
+            "digits, symbols."
         ) % {"count": self.min_classes}
 
 

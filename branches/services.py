@@ -71,7 +71,7 @@ def _check_parent_may_hold(parent: Organization, kind: str) -> None:
         raise ValidationError(_("%(parent)s has been dissolved and cannot take new units.") % {"parent": parent})
     if not parent.may_hold(kind):
         raise ValidationError(
-            _("A %(kind)s cannot be placed under a %(parent_kind)s.")
+            _("%(kind)s cannot be placed under %(parent_kind)s.")
             % {"kind": _kind_label(kind), "parent_kind": parent.get_kind_display()}
         )
 
@@ -206,7 +206,7 @@ def _check_may_grant(
     if organization.kind not in ROLE_UNIT_KINDS[role]:
         raise ValidationError(
             {
-                "organization": _("The role %(role)s cannot be given at a %(kind)s.")
+                "organization": _("The role %(role)s cannot be assigned at %(kind)s.")
                 % {"role": Role(role).label, "kind": organization.get_kind_display()}
             }
         )
