@@ -42,9 +42,11 @@ def attach_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _submit_helper(label: str) -> FormHelper:
+def _submit_helper(label: str, css_class: str = "btn-danger") -> FormHelper:
     helper = FormHelper()
-    helper.add_input(Submit("submit", label))
+    button = Submit("submit", label)
+    button.field_classes = f"btn {css_class}"
+    helper.add_input(button)
     return helper
 
 
@@ -112,6 +114,10 @@ class OrganizationForm(forms.ModelForm):
         else:
             allowed = ALLOWED_CHILD_KINDS[parent.kind] if parent else frozenset()
             self.fields["kind"].choices = [(k, label) for k, label in OrganizationKind.choices if k in allowed]
+            # A new unit is usually approved by, and paired like, the unit it is created under.
+            self.initial.setdefault("approved_by", parent.name)
+            self.initial.setdefault("party_organization", parent.party_organization_id)
+            self.initial.setdefault("sector", parent.sector)
         self.helper = _submit_helper(_("Save"))
 
     def clean_founded_on(self):
@@ -156,7 +162,6 @@ class OrganizationDissolveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _submit_helper(_("Dissolve"))
-        self.helper.inputs[0].field_classes = "btn btn-danger"
 
     def clean_on_date(self):
         on_date = self.cleaned_data["on_date"]

@@ -83,7 +83,12 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "scope": scope,
         "assignments": scope.assignments,
-        "unit_counts": [(OrganizationKind(kind).label, n) for kind, n in sorted(counts.items()) if n],
+        "committee_counts": [
+            (kind.label, counts[kind]) for kind in OrganizationKind if kind not in BRANCH_KINDS and counts.get(kind)
+        ],
+        "branch_kind_counts": [
+            (kind.label, counts[kind]) for kind in OrganizationKind if kind in BRANCH_KINDS and counts.get(kind)
+        ],
         "branch_count": sum(n for kind, n in counts.items() if kind in BRANCH_KINDS),
         "is_staff_role": scope.has_role(*STAFF_ROLES),
         "is_instance_role": bool(scope.roles & INSTANCE_ROLES) or user.is_superuser,

@@ -35,7 +35,7 @@ def test_other_roles_cannot_create_units(tree, people, persona):
 
 
 def test_a_branch_cannot_hold_a_unit(tree, people):
-    with pytest.raises(ValidationError, match="cannot be placed under"):
+    with pytest.raises(ValidationError, match="下不能设立"):
         create(people["county_staff"], tree["branch_a1"], "C-A-1-1")
 
 
@@ -69,7 +69,7 @@ def test_moving_a_unit_keeps_its_subtree_and_is_audited(tree, people):
 
 
 def test_a_unit_cannot_move_under_its_own_descendant(tree, people):
-    with pytest.raises(ValidationError, match="under itself"):
+    with pytest.raises(ValidationError, match="不能调整到其自身"):
         services.organization_move(
             actor=people["county_staff"], organization=tree["township_a"], new_parent=tree["general_ag"]
         )
@@ -95,7 +95,7 @@ def test_township_staff_cannot_move_their_own_township_or_move_units_out_of_it(t
 
 def test_dissolving_keeps_the_unit_and_refuses_while_units_below_are_active(tree, people):
     staff = people["county_staff"]
-    with pytest.raises(ValidationError, match="first"):
+    with pytest.raises(ValidationError, match="请先撤销"):
         services.organization_dissolve(
             actor=staff, organization=tree["general_ag"], on_date=date.today(), reason="合并"
         )
@@ -121,7 +121,7 @@ def test_a_dissolved_unit_takes_no_new_units(tree, people):
     staff = people["county_staff"]
     services.organization_dissolve(actor=staff, organization=tree["branch_ag1"], on_date=date.today(), reason="毕业")
     services.organization_dissolve(actor=staff, organization=tree["general_ag"], on_date=date.today(), reason="撤并")
-    with pytest.raises(ValidationError, match="dissolved"):
+    with pytest.raises(ValidationError, match="已撤销"):
         create(staff, Organization.objects.get(pk=tree["general_ag"].pk), "C-A-G-3")
 
 
