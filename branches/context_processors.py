@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from branches.models import Role
+from branches.models import STAFF_ROLES, Role
 from branches.scope import user_scope
 
 
@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     scope = user_scope(user)
     items = []
+    if scope.sees_everything or scope.has_role(*STAFF_ROLES):
+        items.append({"url": reverse("branches:party-organizations"), "label": _("Party organizations")})
     if user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN):
         items.append({"url": reverse("branches:accounts"), "label": _("Accounts")})
     if user.is_superuser or scope.has_role(Role.SECURITY_ADMIN):

@@ -134,6 +134,17 @@ class OrganizationForm(forms.ModelForm):
         return code
 
 
+class PartyOrganizationForm(forms.ModelForm):
+    class Meta:
+        model = PartyOrganization
+        fields = ["name", "contact_name", "contact_phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_phone"].validators.append(phone_validator)
+        self.helper = _submit_helper(_("Save"))
+
+
 class OrganizationMoveForm(forms.Form):
     new_parent = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Move under"))
 

@@ -56,7 +56,6 @@ ALLOWED_CHILD_KINDS: dict[str, frozenset[str]] = {
     OrganizationKind.GENERAL_BRANCH: BRANCH_KINDS,
     **{kind: frozenset() for kind in BRANCH_KINDS},
 }
-ROOT_KINDS = frozenset({OrganizationKind.COUNTY})
 
 
 class Sector(models.TextChoices):
@@ -67,6 +66,18 @@ class Sector(models.TextChoices):
     SOCIAL_ORGANIZATION = "social", _("Social organization")
     PUBLIC_INSTITUTION = "public", _("Government or public institution")
     OTHER = "other", _("Other")
+
+
+class PartyOrganizationQuerySet(models.QuerySet["PartyOrganization"]):
+    def visible_to(self, user: User) -> Self:
+        """Party organizations of the counties the user works in."""
+        from branches.scope import user_scope
+
+        scope = user_scope(user)
+        if scope.sees_everything:
+            return self
+        county_paths = {path[: Organization.steplen] for path in scope.visible_paths}
+        return self.filter(county__path__in=county_paths)
 
 
 class PartyOrganization(models.Model):
@@ -82,6 +93,8 @@ class PartyOrganization(models.Model):
     name = models.CharField(_("name"), max_length=100)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+
+    objects = PartyOrganizationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("Party organization")
@@ -286,9 +299,9 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 name="role_binding_matches_role",
                 condition=(
-                    Q(role__in=list(ROLE_UNIT_KINDS), organization__isnull=False, party_organization__isnull=True)
+                    Q(role__in=sorted(ROLE_UNIT_KINDS), organization__isnull=False, party_organization__isnull=True)
                     | Q(role=Role.PARTY_ORGANIZER, organization__isnull=True, party_organization__isnull=False)
-                    | Q(role__in=list(INSTANCE_ROLES), organization__isnull=True, party_organization__isnull=True)
+                    | Q(role__in=sorted(INSTANCE_ROLES), organization__isnull=True, party_organization__isnull=True)
                 ),
             ),
             models.CheckConstraint(

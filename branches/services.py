@@ -26,7 +26,6 @@ from branches.audit import audit_context, audit_event
 from branches.models import (
     INSTANCE_ROLES,
     ROLE_UNIT_KINDS,
-    ROOT_KINDS,
     LoginEvent,
     Organization,
     PartyOrganization,
@@ -47,6 +46,15 @@ ORGANIZATION_EDITABLE_FIELDS = (
     "party_organization",
     "contact_phone",
 )
+
+
+def _save_changed_fields(instance: Any, fields: dict[str, Any]) -> None:
+    """Save only the fields whose value changes, so the audit entry lists exactly those."""
+    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, fields[name])
+    if changed:
+        instance.save(update_fields=changed)
 
 
 # --- the organization tree -------------------------------------------------------------------
@@ -94,15 +102,6 @@ def organization_create(*, actor: User, parent: Organization, kind: str, **field
             raise ValidationError({"code": _("Another unit already uses this code.")}) from exc
 
 
-def create_root_organization(**fields: Any) -> Organization:
-    """A county committee at the top of a tree: set up by seed_demo or a system administrator."""
-    if fields.get("kind") not in ROOT_KINDS:
-        raise ValidationError(_("Only a county committee can stand at the top of the tree."))
-    _check_code_free(fields["code"])
-    with transaction.atomic():
-        return Organization.objects.add_root(fields)
-
-
 def organization_update(*, actor: User, organization: Organization, **fields: Any) -> Organization:
     scope = user_scope(actor)
     if not scope.manages(organization):
@@ -114,11 +113,7 @@ def organization_update(*, actor: User, organization: Organization, **fields: An
         _check_code_free(fields["code"], exclude_pk=organization.pk)
     with transaction.atomic(), audit_context(actor, on_behalf_of=_acting_principal(scope, organization)):
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        for name in changed:
-            setattr(locked, name, fields[name])
-        if changed:
-            locked.save(update_fields=changed)
+        _save_changed_fields(locked, fields)
         return locked
 
 
@@ -172,6 +167,41 @@ def organization_dissolve(*, actor: User, organization: Organization, on_date: d
         locked.dissolved_on = on_date
         locked.dissolution_reason = reason.strip()
         locked.save(update_fields=["dissolved_on", "dissolution_reason"])
+        return locked
+
+
+# --- Party organizations ----------------------------------------------------------------------
+
+
+def _check_manages_county(actor: User, county: Organization) -> None:
+    scope = user_scope(actor)
+    if not (scope.has_role(Role.COUNTY_STAFF) and scope.manages(county)):
+        raise PermissionDenied
+
+
+def _check_party_name_free(county: Organization, name: str, *, exclude_pk: int | None = None) -> None:
+    clash = PartyOrganization.objects.filter(county=county, name=name).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": _("The county already has a Party organization of this name.")})
+
+
+def party_organization_create(*, actor: User, county: Organization, name: str, **fields: Any) -> PartyOrganization:
+    """Record a Party organization of the county, so that units can be paired with it (county staff)."""
+    _check_manages_county(actor, county)
+    _check_party_name_free(county, name)
+    with transaction.atomic(), audit_context(actor):
+        return PartyOrganization.objects.create(county=county, name=name, **fields)
+
+
+def party_organization_update(
+    *, actor: User, party_organization: PartyOrganization, **fields: Any
+) -> PartyOrganization:
+    _check_manages_county(actor, party_organization.county)
+    if "name" in fields:
+        _check_party_name_free(party_organization.county, fields["name"], exclude_pk=party_organization.pk)
+    with transaction.atomic(), audit_context(actor):
+        locked = PartyOrganization.objects.select_for_update().get(pk=party_organization.pk)
+        _save_changed_fields(locked, fields)
         return locked
 
 

@@ -4,14 +4,17 @@ validate with a form, call a service, redirect."""
 from __future__ import annotations
 
 import os
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -22,6 +25,7 @@ from branches.forms import (
     OrganizationDissolveForm,
     OrganizationForm,
     OrganizationMoveForm,
+    PartyOrganizationForm,
     attach_service_errors,
 )
 from branches.models import (
@@ -30,6 +34,7 @@ from branches.models import (
     STAFF_ROLES,
     Organization,
     OrganizationKind,
+    PartyOrganization,
     Role,
 )
 from branches.scope import user_scope
@@ -248,3 +253,74 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.account_password_changed(user=form.user, by_reset_link=True)
         return response
+
+
+def _require_party_list_access(request: HttpRequest) -> None:
+    scope = user_scope(request.user)
+    if not (scope.sees_everything or scope.has_role(*STAFF_ROLES)):
+        raise PermissionDenied
+
+
+@login_required
+def party_organization_list(request: HttpRequest) -> HttpResponse:
+    """The county's Party organizations, with how many active units are paired with each."""
+    _require_party_list_access(request)
+    query = request.GET.get("q", "").strip()
+    parties = (
+        PartyOrganization.objects.visible_to(request.user)
+        .annotate(unit_count=Count("units", filter=Q(units__dissolved_on__isnull=True)))
+        .order_by("name")
+    )
+    if query:
+        parties = parties.filter(Q(name__icontains=query) | Q(contact_name__icontains=query))
+    page = Paginator(parties, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "branches/party_list.html",
+        {
+            "page": page,
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+            "may_manage": user_scope(request.user).has_role(Role.COUNTY_STAFF),
+        },
+    )
+
+
+@login_required
+def party_organization_create(request: HttpRequest) -> HttpResponse:
+    scope = user_scope(request.user)
+    county = next((a.organization for a in scope.assignments if a.role == Role.COUNTY_STAFF), None)
+    if county is None:
+        raise PermissionDenied
+    form = PartyOrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            party = services.party_organization_create(actor=request.user, county=county, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(party)s has been recorded.") % {"party": party})
+            return redirect("branches:party-organizations")
+    return render(request, "branches/party_form.html", {"form": form, "title": _("New Party organization")})
+
+
+@login_required
+def party_organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    party = get_object_or_404(PartyOrganization.objects.visible_to(request.user), pk=pk)
+    if not user_scope(request.user).manages(party.county):
+        raise PermissionDenied
+    form = PartyOrganizationForm(request.POST or None, instance=party)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.party_organization_update(actor=request.user, party_organization=party, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("branches:party-organizations")
+    party.refresh_from_db()
+    return render(
+        request,
+        "branches/party_form.html",
+        {"form": form, "title": _("Edit %(party)s") % {"party": party}, "history": list(history_for(party)[:50])},
+    )

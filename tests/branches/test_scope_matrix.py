@@ -90,6 +90,13 @@ MATRIX = [
             **ADMINS_FORBIDDEN,
         ),
     ),
+    (
+        "branches:party-organizations",
+        None,
+        expect(403, county_staff=200, township_a_staff=200, township_b_staff=200, **SEES_ALL),
+    ),
+    ("branches:party-organization-create", None, expect(403, county_staff=200)),
+    ("branches:party-organization-edit", "party_a", expect(403, county_staff=200, nobody=404)),
     ("branches:accounts", None, expect(403, county_staff=200, security_admin=200)),
     ("branches:account-create", None, expect(403, county_staff=200, security_admin=200)),
     ("branches:account", "secretary_b1", expect(403, county_staff=200, security_admin=200)),
@@ -103,7 +110,7 @@ MATRIX = [
 def _url(name, target, tree, people):
     if target is None:
         return reverse(name)
-    obj = tree.get(target) or people[target]
+    obj = tree[target] if target in tree else people[target]
     kwarg = "parent_pk" if name == "branches:unit-create" else "pk"
     return reverse(name, kwargs={kwarg: obj.pk})
 

@@ -4,10 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from branches import services
-from branches.models import Organization, OrganizationKind, Sector
+from branches.models import Organization, OrganizationKind, PartyOrganization, Sector
 
 
 def create(actor, parent, code, kind=OrganizationKind.BRANCH, **extra):
@@ -167,3 +168,32 @@ def test_subtree_counts_come_from_one_query(tree, people, django_assert_num_quer
     assert county.branches_below == 3
     township_a = next(n for n in county.children if n.unit.code == "C-A")
     assert (township_a.units_below, township_a.branches_below) == (3, 2)
+
+
+def test_county_staff_record_party_organizations_and_pair_units_with_them(client, tree, people, login):
+    login(people["county_staff"])
+    response = client.post(
+        reverse("branches:party-organization-create"),
+        {"name": "中共甲一村支部委员会", "contact_name": "王支书", "contact_phone": "13700000000"},
+    )
+    assert response.status_code == 302
+    party = PartyOrganization.objects.get(name="中共甲一村支部委员会")
+    assert party.county == tree["county"]
+    duplicate = client.post(reverse("branches:party-organization-create"), {"name": "中共甲一村支部委员会"})
+    assert "name" in duplicate.context["form"].errors
+    services.organization_update(
+        actor=people["township_a_staff"], organization=tree["branch_a1"], party_organization=party
+    )
+    listing = client.get(reverse("branches:party-organizations"), {"q": "甲一村"})
+    assert [(p.name, p.unit_count) for p in listing.context["page"]] == [("中共甲一村支部委员会", 1)]
+
+
+def test_party_organizations_of_another_county_are_out_of_reach(client, tree, people, login):
+    other_county = Organization.objects.add_root(
+        {"name": "共青团外县委员会", "code": "X", "kind": OrganizationKind.COUNTY, "sector": Sector.PUBLIC_INSTITUTION}
+    )
+    foreign = PartyOrganization.objects.create(county=other_county, name="中共外县委员会")
+    login(people["county_staff"])
+    assert client.get(reverse("branches:party-organization-edit", kwargs={"pk": foreign.pk})).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.party_organization_update(actor=people["county_staff"], party_organization=foreign, name="改名")
