@@ -29,6 +29,8 @@ run: $(VENV)/.installed var
 # Lint, migration and translation checks, then the whole suite. Uses DATABASE_URL / REDIS_URL
 # when set (CI sets both: PostgreSQL and Redis), else SQLite and the embedded broker.
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
+test: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
+test: export ID_NUMBER_HASH_KEY ?= test-only-hash-key
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -42,7 +42,7 @@ def attach_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _submit_helper(label: str, css_class: str = "btn-danger") -> FormHelper:
+def submit_helper(label: str, css_class: str = "btn-danger") -> FormHelper:
     helper = FormHelper()
     button = Submit("submit", label)
     button.field_classes = f"btn {css_class}"
@@ -118,7 +118,7 @@ class OrganizationForm(forms.ModelForm):
             self.initial.setdefault("approved_by", parent.name)
             self.initial.setdefault("party_organization", parent.party_organization_id)
             self.initial.setdefault("sector", parent.sector)
-        self.helper = _submit_helper(_("Save"))
+        self.helper = submit_helper(_("Save"))
 
     def clean_founded_on(self):
         founded_on = self.cleaned_data.get("founded_on")
@@ -142,7 +142,7 @@ class PartyOrganizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_phone"].validators.append(phone_validator)
-        self.helper = _submit_helper(_("Save"))
+        self.helper = submit_helper(_("Save"))
 
 
 class OrganizationMoveForm(forms.Form):
@@ -160,7 +160,7 @@ class OrganizationMoveForm(forms.Form):
         self.fields["new_parent"].label_from_instance = lambda unit: (
             f"{'— ' * (unit.depth - 1)}{unit.name} ({unit.code})"
         )
-        self.helper = _submit_helper(_("Move"))
+        self.helper = submit_helper(_("Move"))
 
 
 class OrganizationDissolveForm(forms.Form):
@@ -172,7 +172,7 @@ class OrganizationDissolveForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _submit_helper(_("Dissolve"))
+        self.helper = submit_helper(_("Dissolve"))
 
     def clean_on_date(self):
         on_date = self.cleaned_data["on_date"]
@@ -230,7 +230,7 @@ class AccountCreateForm(RoleChoiceMixin):
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_role_fields(actor)
-        self.helper = _submit_helper(_("Create account"))
+        self.helper = submit_helper(_("Create account"))
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip().lower()
@@ -252,7 +252,7 @@ class RoleGrantForm(RoleChoiceMixin):
         super().__init__(*args, **kwargs)
         self.setup_role_fields(actor)
         self.fields["deputy_for"].queryset = accounts
-        self.helper = _submit_helper(_("Assign role"))
+        self.helper = submit_helper(_("Assign role"))
 
 
 class RoleEndForm(forms.Form):
@@ -260,7 +260,7 @@ class RoleEndForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _submit_helper(_("End role"))
+        self.helper = submit_helper(_("End role"))
 
 
 class HandOverForm(forms.Form):
@@ -271,7 +271,7 @@ class HandOverForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["successor"].queryset = accounts.filter(is_active=True).exclude(pk=exclude.pk)
         self.fields["successor"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
-        self.helper = _submit_helper(_("Hand over"))
+        self.helper = submit_helper(_("Hand over"))
 
 
 class AccountSearchForm(forms.Form):

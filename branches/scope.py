@@ -5,7 +5,10 @@ Every app's `visible_to(user)` starts here, so that the rules live in one place:
 - a branch secretary sees their branch (a general-branch secretary: its subtree);
 - a Party organizer sees the units paired with their Party organization, and what lies under them;
 - instance-wide roles (system, security, audit administration) and superusers see every unit;
-- a deputy has the rights of the role they stand in for.
+- a deputy has the rights of the role they stand in for;
+- people's records (members, 推优 cases) are seen only through League roles: county and township staff
+  and secretaries, for their units (`record_paths`); Party organizers get what is handed to them, and
+  the instance-wide administrators none.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ class UserScope:
     sees_everything: bool = False
     visible_paths: tuple[str, ...] = ()
     managed_paths: tuple[str, ...] = ()
+    # Units whose people's records (members, cases) the user works with: the units of their
+    # League roles. Party organizers and instance-wide administrators see no personal records.
+    record_paths: tuple[str, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
 
     def has_role(self, *roles: str) -> bool:
@@ -56,6 +62,11 @@ class UserScope:
         ]
         covering.sort(key=lambda a: (a.deputy_for_id is not None, -len(a.organization.path)))
         return covering[0] if covering else None
+
+    def principal_for(self, organization: Organization) -> User | None:
+        """Whom the user stands in for when acting on this unit as a deputy, if anyone."""
+        assignment = self.assignment_for(organization)
+        return assignment.deputy_for if assignment is not None and assignment.deputy_for_id else None
 
 
 def _under_any(path: str, roots: tuple[str, ...]) -> bool:
@@ -100,10 +111,12 @@ def _compute_scope(user: User, today: date) -> UserScope:
     roles = frozenset(a.role for a in assignments)
     visible: set[str] = set()
     managed: set[str] = set()
+    records: set[str] = set()
     party_ids = [a.party_organization_id for a in assignments if a.role == Role.PARTY_ORGANIZER]
     for a in assignments:
         if a.organization is not None:
             visible.add(a.organization.path)
+            records.add(a.organization.path)
             if a.role in STAFF_ROLES:
                 managed.add(a.organization.path)
     if party_ids:
@@ -114,5 +127,6 @@ def _compute_scope(user: User, today: date) -> UserScope:
         sees_everything=user.is_superuser or bool(roles & INSTANCE_ROLES),
         visible_paths=_outermost(visible),
         managed_paths=_outermost(managed),
+        record_paths=_outermost(records),
         roles=roles,
     )

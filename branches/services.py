@@ -60,12 +60,6 @@ def _save_changed_fields(instance: Any, fields: dict[str, Any]) -> None:
 # --- the organization tree -------------------------------------------------------------------
 
 
-def _acting_principal(scope: UserScope, organization: Organization) -> User | None:
-    """The principal a deputy stands in for when acting on this unit, if any."""
-    assignment = scope.assignment_for(organization)
-    return assignment.deputy_for if assignment is not None and assignment.deputy_for_id else None
-
-
 def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
     clash = Organization.objects.filter(code=code)
     if exclude_pk is not None:
@@ -94,7 +88,7 @@ def organization_create(*, actor: User, parent: Organization, kind: str, **field
         raise PermissionDenied
     _check_parent_may_hold(parent, kind)
     _check_code_free(fields["code"])
-    with transaction.atomic(), audit_context(actor, on_behalf_of=_acting_principal(scope, parent)):
+    with transaction.atomic(), audit_context(actor, on_behalf_of=scope.principal_for(parent)):
         parent = Organization.objects.select_for_update().get(pk=parent.pk)
         try:
             return Organization.objects.add_child(parent, {"kind": kind, **fields})
@@ -111,7 +105,7 @@ def organization_update(*, actor: User, organization: Organization, **fields: An
         raise ValueError(f"not editable here: {sorted(unknown)}")
     if "code" in fields:
         _check_code_free(fields["code"], exclude_pk=organization.pk)
-    with transaction.atomic(), audit_context(actor, on_behalf_of=_acting_principal(scope, organization)):
+    with transaction.atomic(), audit_context(actor, on_behalf_of=scope.principal_for(organization)):
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
         _save_changed_fields(locked, fields)
         return locked
@@ -141,7 +135,7 @@ def organization_move(*, actor: User, organization: Organization, new_parent: Or
             locked,
             actor=actor,
             changes={"parent": [old_parent, new_parent]},
-            on_behalf_of=_acting_principal(scope, organization),
+            on_behalf_of=scope.principal_for(organization),
         )
         return Organization.objects.get(pk=organization.pk)
 
@@ -157,7 +151,7 @@ def organization_dissolve(*, actor: User, organization: Organization, on_date: d
         raise ValidationError({"reason": _("Give the reason for dissolving the unit.")})
     if on_date > timezone.localdate():
         raise ValidationError({"on_date": _("The dissolution date cannot be in the future.")})
-    with transaction.atomic(), audit_context(actor, on_behalf_of=_acting_principal(scope, organization)):
+    with transaction.atomic(), audit_context(actor, on_behalf_of=scope.principal_for(organization)):
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
         active_children = Organization.objects.filter(
             path__startswith=locked.path, depth=locked.depth + 1, dissolved_on__isnull=True

@@ -7,6 +7,8 @@ outside DEBUG, raises ImproperlyConfigured.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +37,19 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+
+# National ID numbers are stored encrypted (members/idnumbers.py). ID_NUMBER_KEYS: Fernet keys, newest
+# first (older ones only decrypt, for rotation); ID_NUMBER_HASH_KEY: the key of the lookup hash.
+# Both are required unless DEBUG, where development keys are derived from SECRET_KEY.
+ID_NUMBER_KEYS = env.list("ID_NUMBER_KEYS", default=[])
+ID_NUMBER_HASH_KEY = env.str("ID_NUMBER_HASH_KEY", default="")
+if not (ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY):
+    if not DEBUG:
+        raise ImproperlyConfigured("ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY must be set when DEBUG is off.")
+    _dev_key = hashlib.sha256(f"{SECRET_KEY}:id-number".encode()).digest()
+    ID_NUMBER_KEYS = ID_NUMBER_KEYS or [base64.urlsafe_b64encode(_dev_key).decode()]
+    ID_NUMBER_HASH_KEY = ID_NUMBER_HASH_KEY or hashlib.sha256(f"{SECRET_KEY}:id-hash".encode()).hexdigest()
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -50,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_filters",
     "treebeard",
     "auditlog",
     "django_celery_beat",
@@ -142,6 +158,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leagueadmin@localhost")
+
+# League rules that differ by locality (domain.md §4–§5), with the national defaults.
+LEAGUE_RULES = {
+    "joining_age": env.int("LEAGUE_JOINING_AGE", default=14),  # youngest age at admission
+    "leaving_age": env.int("LEAGUE_LEAVING_AGE", default=28),  # over-age leaving unless holding a post
+    "over_age_notice_days": env.int("LEAGUE_OVER_AGE_NOTICE_DAYS", default=90),
+    "excellent_share": env.float("LEAGUE_EXCELLENT_SHARE", default=0.30),  # cap on 优秀 in an evaluation
+    "transfer_timeout_days": env.int("LEAGUE_TRANSFER_TIMEOUT_DAYS", default=30),
+}
 
 # Audit trail (django-auditlog): JSON changes with old and new values.
 AUDITLOG_STORE_JSON_CHANGES = True

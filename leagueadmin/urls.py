@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("branches.urls")),
+    path("members/", include("members.urls")),
     path("admin/", admin.site.urls),
 ]

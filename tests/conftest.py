@@ -119,3 +119,35 @@ def login(client):
         return client
 
     return _login
+
+
+_id_sequence = iter(range(1, 10**6))
+
+
+def valid_id_number(born: date = date(2004, 5, 17), sex: str = "M", region: str = "520123") -> str:
+    """A fresh, valid ID number for the given birth date and sex."""
+    from members import idnumbers
+
+    n = next(_id_sequence)
+    sequence = (n % 100) * 10 + (1 if sex == "M" else 2) + 2 * ((n // 100) % 4)
+    return idnumbers.with_check_character(f"{region}{born:%Y%m%d}{sequence:03d}")
+
+
+def make_member(branch: Organization, name: str = "张三", **fields):
+    from members.models import Member
+
+    born = fields.pop("birth_date", date(2004, 5, 17))
+    sex = fields.pop("sex", "M")
+    member = Member(
+        branch=branch,
+        name=name,
+        sex=sex,
+        birth_date=born,
+        education=fields.pop("education", "senior"),
+        occupation=fields.pop("occupation", "farmer"),
+        joined_on=fields.pop("joined_on", date(born.year + 15, 5, 4)),
+        **fields,
+    )
+    member.id_number = valid_id_number(born, sex)
+    member.save()
+    return member

@@ -1,0 +1,177 @@
+"""Demo members for a demo county: about 10,000 people with valid ID numbers, realistic ages,
+sexes, ethnicities, education and occupations by sector, and a year of registrations and
+evaluations. Deterministic for a county number; inserted in bulk."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from branches.models import Organization, RoleAssignment, Sector
+from members import idnumbers
+from members.models import (
+    Education,
+    Evaluation,
+    EvaluationGrade,
+    LeaguePost,
+    Member,
+    Occupation,
+    PoliticalStatus,
+    Registration,
+)
+
+# Region codes of real counties (so that the ID numbers pass the region check), most from "here".
+REGION_CODES = ["520123"] * 8 + ["520121", "520122", "520181"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉婷雪琳晨阳欣怡浩宇子涵梓轩雨佳俊博文思"
+# Mostly Han, with the groups of a county in the south-west.
+ETHNICITY_WEIGHTS = {"01": 80, "06": 6, "09": 6, "12": 3, "15": 3, "07": 2}
+
+# Members per branch by sector: (fewest, most) before scaling to the county's target.
+SECTOR_SIZES = {
+    Sector.SCHOOL: (35, 50),
+    Sector.VILLAGE: (50, 110),
+    Sector.COMMUNITY: (40, 90),
+    Sector.NON_PUBLIC_ENTERPRISE: (20, 60),
+    Sector.PUBLIC_INSTITUTION: (15, 40),
+    Sector.SOCIAL_ORGANIZATION: (10, 25),
+    Sector.OTHER: (10, 30),
+}
+TARGET_MEMBERS = 10_000
+
+
+def _birth_date(rng: random.Random, today: date, sector: str, name: str) -> date:
+    if sector == Sector.SCHOOL:
+        low, high = (14, 16) if "中学" in name and "年级" in name else (15, 19)
+    elif rng.random() < 0.04:
+        low, high = (27.5, 28.2)  # about to turn 28, or just past it: the over-age list has work
+    else:
+        low, high = (18, 28)
+    age_days = int(rng.uniform(low, high) * 365.25)
+    return today - timedelta(days=age_days)
+
+
+def _id_number(rng: random.Random, born: date, sex: str, used: set[str]) -> str:
+    while True:
+        sequence = rng.randrange(0, 100) * 10 + rng.choice([1, 3, 5, 7, 9] if sex == "M" else [0, 2, 4, 6, 8])
+        first17 = f"{rng.choice(REGION_CODES)}{born:%Y%m%d}{sequence:03d}"
+        number = idnumbers.with_check_character(first17)
+        if number not in used:
+            used.add(number)
+            return number
+
+
+def _education(rng: random.Random, age: int, sector: str) -> str:
+    if sector == Sector.SCHOOL:
+        return Education.JUNIOR if age < 16 else Education.SENIOR
+    if sector in (Sector.PUBLIC_INSTITUTION,):
+        return rng.choice([Education.COLLEGE, Education.BACHELOR, Education.BACHELOR, Education.MASTER])
+    weights = {
+        Education.JUNIOR: 25,
+        Education.SENIOR: 35,
+        Education.COLLEGE: 22,
+        Education.BACHELOR: 16,
+        Education.MASTER: 2,
+    }
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def _occupation(rng: random.Random, sector: str) -> str:
+    by_sector = {
+        Sector.SCHOOL: [Occupation.STUDENT],
+        Sector.VILLAGE: [Occupation.FARMER, Occupation.FARMER, Occupation.MIGRANT, Occupation.SELF_EMPLOYED],
+        Sector.COMMUNITY: [Occupation.ENTERPRISE, Occupation.SELF_EMPLOYED, Occupation.STUDENT, Occupation.UNEMPLOYED],
+        Sector.NON_PUBLIC_ENTERPRISE: [Occupation.ENTERPRISE, Occupation.WORKER],
+        Sector.PUBLIC_INSTITUTION: [Occupation.CIVIL_SERVANT, Occupation.PUBLIC_INSTITUTION],
+    }
+    return rng.choice(by_sector.get(sector, [Occupation.OTHER, Occupation.ENTERPRISE]))
+
+
+@transaction.atomic
+def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
+    """Members for every active branch of the county, unless it has members already (idempotent)."""
+    branches = list(Organization.objects.subtree_of([county.path]).branches().active().order_by("code"))
+    if Member.objects.filter(branch__in=branches).exists():
+        return 0
+    rng = random.Random(f"members-{county.code}")
+    today = timezone.localdate()
+    raw_sizes = [rng.randint(*SECTOR_SIZES.get(b.sector, (10, 30))) for b in branches]
+    scale = target / sum(raw_sizes)
+    used: set[str] = set()
+    members: list[Member] = []
+    for branch, raw in zip(branches, raw_sizes, strict=True):
+        for position in range(max(3, round(raw * scale))):
+            sex = rng.choice("MF")
+            born = _birth_date(rng, today, branch.sector, branch.name)
+            age = (today - born).days // 365
+            joined = min(born + timedelta(days=int(rng.uniform(14, 16.5) * 365.25) + 1), today - timedelta(days=30))
+            member = Member(
+                branch=branch,
+                name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2, 2]))),
+                sex=sex,
+                ethnicity=rng.choices(list(ETHNICITY_WEIGHTS), list(ETHNICITY_WEIGHTS.values()))[0],
+                birth_date=born,
+                native_place="贵州省贵阳市",
+                phone=f"1{rng.choice('3578')}{rng.randrange(10**8, 10**9)}",
+                education=_education(rng, age, branch.sector),
+                occupation=_occupation(rng, branch.sector),
+                workplace=branch.name.removesuffix("团支部"),
+                joined_on=joined,
+                admission_number=f"{joined.year}{rng.randrange(10**7, 10**8)}",
+                league_post=LeaguePost.SECRETARY
+                if position == 0
+                else (LeaguePost.ORGANIZATION if position == 1 else ""),
+                political_status=PoliticalStatus.PROBATIONARY_PARTY
+                if age >= 22 and rng.random() < 0.03
+                else PoliticalStatus.LEAGUE_MEMBER,
+            )
+            member.id_number = _id_number(rng, born, sex, used)
+            members.append(member)
+    Member.objects.bulk_create(members, batch_size=2000)
+    _seed_registrations_and_evaluations(rng, branches, today)
+    return len(members)
+
+
+def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organization], today: date) -> None:
+    recorder_by_branch = dict(
+        RoleAssignment.objects.filter(organization__in=branches, deputy_for__isnull=True).values_list(
+            "organization_id", "user_id"
+        )
+    )
+    county_path = branches[0].path[: Organization.steplen]
+    fallback = RoleAssignment.objects.filter(organization__path=county_path).values_list("user_id", flat=True).first()
+    last_year, this_year = today.year - 1, today.year
+    grades = list(EvaluationGrade)
+    evaluations, registrations = [], []
+    # Some branches are late with this year's registration: the county's reminders have work.
+    late = {b.pk for b in branches if rng.random() < 0.3}
+    for member in Member.objects.filter(branch__in=branches).only("pk", "branch_id", "joined_on"):
+        recorder = recorder_by_branch.get(member.branch_id, fallback)
+        if member.joined_on.year >= this_year:
+            continue
+        grade = rng.choices(grades, [20, 65, 12, 3])[0]
+        evaluations.append(
+            Evaluation(
+                member_id=member.pk,
+                year=last_year,
+                grade=grade,
+                follow_up_on=date(this_year, 6, 30) if grade == EvaluationGrade.UNQUALIFIED else None,
+                recorded_by_id=recorder,
+            )
+        )
+        registrations.append(
+            Registration(
+                member_id=member.pk, year=last_year, registered_on=date(last_year, 3, 15), recorded_by_id=recorder
+            )
+        )
+        if grade != EvaluationGrade.UNQUALIFIED and member.branch_id not in late and today >= date(this_year, 3, 1):
+            registrations.append(
+                Registration(
+                    member_id=member.pk, year=this_year, registered_on=date(this_year, 3, 10), recorded_by_id=recorder
+                )
+            )
+    Evaluation.objects.bulk_create(evaluations, batch_size=2000)
+    Registration.objects.bulk_create(registrations, batch_size=2000)

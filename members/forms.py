@@ -1,0 +1,63 @@
+"""Member forms: parse and present; the League's rules are checked by the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from branches.forms import DateInput, phone_validator
+from members.models import Member
+
+
+class MemberForm(forms.ModelForm):
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=22,
+        help_text=_("18 characters. The date of birth and sex are filled in from it when left empty."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "name",
+            "id_number",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "phone",
+            "education",
+            "occupation",
+            "workplace",
+            "native_place",
+            "joined_on",
+            "admission_number",
+            "card_number",
+            "league_post",
+            "political_status",
+            "notes",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "joined_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, branches=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sex"].required = False
+        self.fields["birth_date"].required = False
+        self.fields["phone"].validators.append(phone_validator)
+        if self.instance.pk:
+            # The number is not shown back; typing a new one replaces it.
+            self.fields["id_number"].required = False
+            self.fields["id_number"].help_text = _("Leave empty to keep %(masked)s.") % {
+                "masked": self.instance.id_number_masked
+            }
+        if branches is not None:
+            self.fields["branch"] = forms.ModelChoiceField(queryset=branches, label=_("Branch"))
+            self.fields["branch"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
+            self.order_fields(["branch", *self.Meta.fields])
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].strip()

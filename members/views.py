@@ -1,0 +1,116 @@
+"""Member pages: list with search and filters, the member's page, create and edit."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from branches.forms import attach_service_errors
+from branches.scope import user_scope
+from members import selectors, services
+from members.filters import MemberFilter
+from members.forms import MemberForm
+from members.models import Member
+
+PAGE_SIZE = 50
+
+
+def _require_member_access(request: HttpRequest) -> None:
+    if not (request.user.is_superuser or user_scope(request.user).record_paths):
+        raise PermissionDenied
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    _require_member_access(request)
+    members = Member.objects.visible_to(request.user).select_related("branch")
+    filters = MemberFilter(request.GET or None, members, units=selectors.units_for_member_filter(request.user))
+    queryset = filters.qs if filters.is_valid() else members.active()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = {key: value for key, value in request.GET.items() if key != "page" and value}
+    return render(
+        request,
+        "members/member_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query_string": urlencode(kept),
+            "may_create": selectors.branches_for_new_members(request.user).exists(),
+        },
+    )
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.get_member_for_user(request.user, pk)
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "timeline": selectors.member_timeline(member),
+            "may_edit": member.is_active and services.may_edit_members_in(request.user, member.branch),
+            "may_reveal": services.may_see_full_id_numbers(request.user),
+        },
+    )
+
+
+@login_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    _require_member_access(request)
+    branches = selectors.branches_for_new_members(request.user)
+    form = MemberForm(request.POST or None, branches=branches, initial={"branch": request.GET.get("branch")})
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            member = services.member_create(actor=request.user, **fields)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s has been added.") % {"name": member.name})
+            if "add_another" in request.POST:
+                return redirect(f"{request.path}?branch={member.branch_id}")
+            return redirect("members:member", pk=member.pk)
+    return render(request, "members/member_form.html", {"form": form, "title": _("New member")})
+
+
+@login_required
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.get_member_for_user(request.user, pk)
+    if not services.may_edit_members_in(request.user, member.branch):
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            services.member_update(actor=request.user, member=member, **fields)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("members:member", pk=member.pk)
+    member.refresh_from_db()
+    return render(
+        request,
+        "members/member_form.html",
+        {"form": form, "member": member, "title": _("Edit %(name)s") % {"name": member.name}},
+    )
+
+
+@login_required
+@require_POST
+def member_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full ID number once, to a role that needs it; the look is audited."""
+    member = selectors.get_member_for_user(request.user, pk)
+    number = services.member_reveal_id_number(actor=request.user, member=member)
+    response = render(request, "members/member_id.html", {"member": member, "number": number})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,129 @@
+"""The member list: search, filters, the count, and a bounded number of queries at county size."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from members.models import Evaluation, Member, Registration, add_years
+from tests.conftest import make_member
+
+
+def names(response) -> set[str]:
+    return {m.name for m in response.context["page"].object_list}
+
+
+@pytest.fixture
+def roster(tree, people):
+    today = timezone.localdate()
+    recorder = people["county_staff"]
+    members = {
+        "young": make_member(
+            tree["branch_a1"], "青年甲", birth_date=add_years(today, -17), joined_on=add_years(today, -2)
+        ),
+        "older": make_member(tree["branch_a1"], "青年乙", birth_date=add_years(today, -26), sex="F"),
+        "school": make_member(
+            tree["branch_ag1"],
+            "学生丙",
+            birth_date=add_years(today, -15),
+            joined_on=today.replace(day=1) if today.day > 1 else today,
+        ),
+        "other_township": make_member(tree["branch_b1"], "乙镇丁"),
+        "left": make_member(tree["branch_a1"], "离团戊", status="withdrawn", left_on=date(2024, 1, 1)),
+    }
+    Registration.objects.create(member=members["older"], year=today.year, recorded_by=recorder)
+    Evaluation.objects.create(member=members["older"], year=today.year - 1, grade="excellent", recorded_by=recorder)
+    Evaluation.objects.create(member=members["young"], year=today.year - 2, grade="excellent", recorded_by=recorder)
+    Evaluation.objects.create(member=members["young"], year=today.year - 1, grade="basic", recorded_by=recorder)
+    return members
+
+
+def test_the_list_shows_active_members_in_scope(client, tree, people, login, roster):
+    response = login(people["township_a_staff"]).get(reverse("members:list"))
+    assert names(response) == {"青年甲", "青年乙", "学生丙"}
+    assert response.context["page"].paginator.count == 3
+    response = login(people["secretary_a1"]).get(reverse("members:list"))
+    assert names(response) == {"青年甲", "青年乙"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "青年"}, {"青年甲", "青年乙"}),
+        ({"sex": "F"}, {"青年乙"}),
+        ({"age": "under18"}, {"青年甲", "学生丙"}),
+        ({"age": "25-28"}, {"青年乙"}),
+        ({"status": "withdrawn"}, {"离团戊"}),
+        ({"status": "all"}, {"青年甲", "青年乙", "学生丙", "乙镇丁", "离团戊"}),
+        ({"registered": "yes"}, {"青年乙"}),
+        ({"registered": "no"}, {"青年甲", "学生丙", "乙镇丁"}),
+        ({"grade": "basic"}, {"青年甲"}),
+        ({"grade": "excellent"}, {"青年乙"}),
+        ({"sector": "school"}, {"学生丙"}),
+    ],
+)
+def test_filters(client, tree, people, login, roster, params, expected):
+    response = login(people["county_staff"]).get(reverse("members:list"), params)
+    assert names(response) == expected
+
+
+def test_search_by_id_tail_and_whole_id(client, tree, people, login, roster):
+    login(people["county_staff"])
+    member = roster["older"]
+    assert names(client.get(reverse("members:list"), {"q": member.id_number[-4:]})) >= {"青年乙"}
+    assert names(client.get(reverse("members:list"), {"q": member.id_number})) == {"青年乙"}
+
+
+def test_filter_by_unit_takes_its_subtree(client, tree, people, login, roster):
+    response = login(people["county_staff"]).get(reverse("members:list"), {"unit": tree["township_a"].pk})
+    assert names(response) == {"青年甲", "青年乙", "学生丙"}
+
+
+def test_a_unit_outside_scope_is_not_a_valid_filter(client, tree, people, login, roster):
+    response = login(people["township_a_staff"]).get(reverse("members:list"), {"unit": tree["township_b"].pk})
+    assert "乙镇丁" not in names(response)
+
+
+def test_sorting(client, tree, people, login, roster):
+    response = login(people["county_staff"]).get(reverse("members:list"), {"order": "-birth_date"})
+    assert [m.name for m in response.context["page"].object_list][0] == "学生丙"
+
+
+def test_the_list_needs_a_bounded_number_of_queries_at_county_size(
+    client, tree, people, login, django_assert_max_num_queries
+):
+    """10,000 members: the number of queries does not depend on the page or the data."""
+    template = make_member(tree["branch_a1"], "模板")
+    clones = []
+    for i in range(10_000):
+        clone = Member(
+            branch=tree["branch_a1"] if i % 2 else tree["branch_b1"],
+            name=f"团员{i:05d}",
+            sex=template.sex,
+            birth_date=template.birth_date,
+            education=template.education,
+            occupation=template.occupation,
+            joined_on=template.joined_on,
+            status="withdrawn",  # one active record per person: the clones share the template's number
+            id_number_encrypted=template.id_number_encrypted,
+            id_number_hash=template.id_number_hash,
+            id_number_masked=template.id_number_masked,
+            id_number_tail=template.id_number_tail,
+        )
+        clones.append(clone)
+    Member.objects.bulk_create(clones, batch_size=2000)
+    login(people["county_staff"])
+    client.get(reverse("members:list"))  # warm the session and scope
+    for params in [
+        {},
+        {"status": "all"},
+        {"status": "all", "page": 150},
+        {"status": "all", "grade": "basic", "registered": "no", "age": "18-22", "q": "团员0"},
+    ]:
+        with django_assert_max_num_queries(10):
+            response = client.get(reverse("members:list"), params)
+        assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+    response = client.get(reverse("members:list"), {"status": "all"})
+    assert response.context["page"].paginator.count == 10_001
