@@ -17,7 +17,6 @@ from branches.models import (
     ALLOWED_CHILD_KINDS,
     INSTANCE_ROLES,
     ROLE_UNIT_KINDS,
-    LoginEvent,
     Organization,
     OrganizationKind,
     PartyOrganization,
@@ -25,7 +24,7 @@ from branches.models import (
     User,
 )
 from branches.scope import user_scope
-from branches.security import locked_until, record_login_event
+from branches.security import locked_until
 
 phone_validator = RegexValidator(
     r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
@@ -58,10 +57,8 @@ class DateInput(forms.DateInput):
 
 
 class LockoutAwareAuthenticationForm(AuthenticationForm):
-    """Sign-in that refuses a locked username before checking the password.
-
-    The lock message is the same for every username, existing or not, so it reveals nothing.
-    """
+    """Sign-in that tells a locked username when it may try again (the lock itself is enforced by
+    branches.backends). The message is the same for every username, existing or not."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -73,17 +70,18 @@ class LockoutAwareAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
-        username = self.cleaned_data.get("username")
-        if username:
-            until = locked_until(username)
-            if until is not None:
-                record_login_event(LoginEvent.Kind.LOCKED, username, request=self.request)
-                raise forms.ValidationError(
-                    self.error_messages["locked"],
-                    code="locked",
-                    params={"until": date_format(timezone.localtime(until), "H:i")},
-                )
-        return super().clean()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # The authentication backend refused a locked username: say so, and until when.
+            until = locked_until(self.cleaned_data.get("username", "")) if self.request else None
+            if until is None or not getattr(self.request, "sign_in_locked", False):
+                raise
+            raise forms.ValidationError(
+                self.error_messages["locked"],
+                code="locked",
+                params={"until": date_format(timezone.localtime(until), "H:i")},
+            ) from None
 
 
 class OrganizationForm(forms.ModelForm):

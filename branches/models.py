@@ -13,6 +13,7 @@ from operator import or_
 from typing import TYPE_CHECKING, Self
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -202,6 +203,12 @@ class Organization(MP_Node):
         return child_kind in ALLOWED_CHILD_KINDS[self.kind]
 
 
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username: str) -> User:
+        """Usernames are stored in lower case; sign-in accepts them in any case."""
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """An account. What it may see and do comes from its role assignments, never from flags."""
 
@@ -212,6 +219,8 @@ class User(AbstractUser):
         default=False,
         help_text=_("Set when an administrator issues a temporary password."),
     )
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("account")

@@ -69,7 +69,10 @@ def record_login_event(
 
 @receiver(user_login_failed)
 def _record_failure(sender, credentials, request=None, **kwargs) -> None:
-    record_login_event(LoginEvent.Kind.FAILURE, credentials.get("username", ""), request=request)
+    # An attempt on a locked username is refused without checking the password; it is logged as
+    # such and does not count towards another lock.
+    kind = LoginEvent.Kind.LOCKED if getattr(request, "sign_in_locked", False) else LoginEvent.Kind.FAILURE
+    record_login_event(kind, credentials.get("username", ""), request=request)
 
 
 @receiver(user_logged_in)

@@ -116,6 +116,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts and the password policy expected by graded protection (等级保护 2.0, level 2).
 AUTH_USER_MODEL = "branches.User"
+AUTHENTICATION_BACKENDS = ["branches.backends.LockoutModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "branches.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},

@@ -54,13 +54,14 @@ def _birth_date(rng: random.Random, today: date, sector: str, name: str) -> date
     return today - timedelta(days=age_days)
 
 
-def _id_number(rng: random.Random, born: date, sex: str, used: set[str]) -> str:
+def _id_number(rng: random.Random, born: date, sex: str, used_hashes: set[str]) -> str:
     while True:
         sequence = rng.randrange(0, 100) * 10 + rng.choice([1, 3, 5, 7, 9] if sex == "M" else [0, 2, 4, 6, 8])
         first17 = f"{rng.choice(REGION_CODES)}{born:%Y%m%d}{sequence:03d}"
         number = idnumbers.with_check_character(first17)
-        if number not in used:
-            used.add(number)
+        digest = idnumbers.lookup_hash(number)
+        if digest not in used_hashes:
+            used_hashes.add(digest)
             return number
 
 
@@ -100,7 +101,8 @@ def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
     today = timezone.localdate()
     raw_sizes = [rng.randint(*SECTOR_SIZES.get(b.sector, (10, 30))) for b in branches]
     scale = target / sum(raw_sizes)
-    used: set[str] = set()
+    # Numbers already given in other counties must not come again: one person, one record.
+    used_hashes = set(Member.objects.values_list("id_number_hash", flat=True))
     members: list[Member] = []
     for branch, raw in zip(branches, raw_sizes, strict=True):
         for position in range(max(3, round(raw * scale))):
@@ -128,7 +130,7 @@ def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
                 if age >= 22 and rng.random() < 0.03
                 else PoliticalStatus.LEAGUE_MEMBER,
             )
-            member.id_number = _id_number(rng, born, sex, used)
+            member.id_number = _id_number(rng, born, sex, used_hashes)
             members.append(member)
     Member.objects.bulk_create(members, batch_size=2000)
     _seed_registrations_and_evaluations(rng, branches, today)

@@ -12,7 +12,7 @@ from branches.scope import user_scope
 
 @pytest.fixture
 def demo(db):
-    call_command("seed_demo")
+    call_command("seed_demo", members=500)
 
 
 def test_the_demo_county_has_the_real_county_shape(demo):
@@ -62,7 +62,7 @@ def test_demo_accounts_see_exactly_their_scope(demo):
 
 
 def test_more_counties_for_benchmarks(db):
-    call_command("seed_demo", counties=3)
+    call_command("seed_demo", counties=3, members=300)
     assert Organization.objects.filter(kind=OrganizationKind.COUNTY).count() == 3
     assert Organization.objects.count() == 3 * Organization.objects.filter(code__startswith="C001").count()
     third = User.objects.get(username="county_c003")
