@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branches import selectors, services
+from branches import account_services, selectors
 from branches.forms import (
     AccountCreateForm,
     AccountSearchForm,
@@ -37,7 +37,7 @@ def _filters_query(filters: dict[str, str]) -> str:
 
 
 def _require_account_admin(request: HttpRequest) -> None:
-    if not services.may_manage_accounts(request.user):
+    if not selectors.may_manage_accounts(request.user):
         raise PermissionDenied
 
 
@@ -50,7 +50,7 @@ def _require_role(request: HttpRequest, role: str) -> None:
 def account_list(request: HttpRequest) -> HttpResponse:
     _require_account_admin(request)
     search = AccountSearchForm(request.GET or None)
-    accounts = services.manageable_accounts(request.user).order_by("username")
+    accounts = selectors.manageable_accounts(request.user).order_by("username")
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     if query:
         accounts = accounts.filter(
@@ -77,7 +77,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountCreateForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            user, password = services.account_create(actor=request.user, **form.cleaned_data)
+            user, password = account_services.account_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -95,7 +95,7 @@ def _show_temporary_password(request: HttpRequest, user: User, password: str) ->
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_account_admin(request)
-    account = services.get_manageable_account(request.user, pk)
+    account = selectors.get_account_for_user(request.user, pk)
     assignments = account.roles.select_related("organization", "party_organization", "deputy_for").order_by(
         "-starts_on"
     )
@@ -106,7 +106,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "account": account,
             "assignments": assignments,
             "history": LogEntry.objects.get_for_object(account).select_related("actor")[:50],
-            "grant_form": RoleGrantForm(actor=request.user, accounts=services.manageable_accounts(request.user)),
+            "grant_form": RoleGrantForm(actor=request.user, accounts=selectors.manageable_accounts(request.user)),
         },
     )
 
@@ -115,9 +115,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     _require_account_admin(request)
-    account = services.get_manageable_account(request.user, pk)
+    account = selectors.get_account_for_user(request.user, pk)
     try:
-        password = services.account_reset_password(actor=request.user, user=account)
+        password = account_services.account_reset_password(actor=request.user, user=account)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("branches:account", pk=account.pk)
@@ -128,10 +128,10 @@ def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def account_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     _require_account_admin(request)
-    account = services.get_manageable_account(request.user, pk)
+    account = selectors.get_account_for_user(request.user, pk)
     active = request.POST.get("active") == "1"
     try:
-        services.account_set_active(actor=request.user, user=account, active=active)
+        account_services.account_set_active(actor=request.user, user=account, active=active)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -142,12 +142,12 @@ def account_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
     _require_account_admin(request)
-    account = services.get_manageable_account(request.user, pk)
-    accounts = services.manageable_accounts(request.user)
+    account = selectors.get_account_for_user(request.user, pk)
+    accounts = selectors.manageable_accounts(request.user)
     form = RoleGrantForm(request.POST or None, actor=request.user, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_grant(actor=request.user, user=account, **form.cleaned_data)
+            account_services.role_grant(actor=request.user, user=account, **form.cleaned_data)
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -160,7 +160,7 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _get_assignment(request: HttpRequest, pk: int) -> RoleAssignment:
     assignment = get_object_or_404(RoleAssignment.objects.select_related("user", "organization"), pk=pk)
-    services.get_manageable_account(request.user, assignment.user_id)  # 404 outside the actor's remit
+    selectors.get_account_for_user(request.user, assignment.user_id)  # 404 outside the actor's remit
     return assignment
 
 
@@ -171,7 +171,7 @@ def role_end(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoleEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.role_end(actor=request.user, assignment=assignment, on_date=form.cleaned_data["on_date"])
+            account_services.role_end(actor=request.user, assignment=assignment, on_date=form.cleaned_data["on_date"])
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -189,11 +189,11 @@ def role_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     _require_account_admin(request)
     assignment = _get_assignment(request, pk)
     form = HandOverForm(
-        request.POST or None, accounts=services.manageable_accounts(request.user), exclude=assignment.user
+        request.POST or None, accounts=selectors.manageable_accounts(request.user), exclude=assignment.user
     )
     if request.method == "POST" and form.is_valid():
         try:
-            new = services.role_hand_over(actor=request.user, assignment=assignment, **form.cleaned_data)
+            new = account_services.role_hand_over(actor=request.user, assignment=assignment, **form.cleaned_data)
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -236,7 +236,7 @@ def sign_in_log(request: HttpRequest) -> HttpResponse:
 def unlock_username(request: HttpRequest) -> HttpResponse:
     _require_role(request, Role.SECURITY_ADMIN)
     username = request.POST.get("username", "")
-    services.account_unlock(actor=request.user, username=username)
+    account_services.account_unlock(actor=request.user, username=username)
     messages.success(request, _("%(username)s can sign in again.") % {"username": username})
     return redirect("branches:sign-ins")
 

@@ -1,32 +1,38 @@
-"""The Django admin is the system administrator's tool: configuration and the Party organizations.
-Accounts belong to the security administrator's pages, the audit trail to the audit administrator's,
-so the system administrator's group has no permissions on those models (三员分立)."""
+"""What the system administrator sees in the Django admin: the schedules of the periodic tasks
+(editable), and the organization tree and Party organizations (read-only: they change through their
+own pages, where the rules and the audit trail apply). Accounts are the security administrator's and
+the audit trail the audit administrator's, so neither is in the admin."""
 
+from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
 from branches.models import Organization, PartyOrganization
+from leagueadmin.admin import SystemAdministratorAccess
+
+for model in (LogEntry, Group):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+# django-celery-beat registers its own admin classes; keep them, opened by the role instead.
+for model in (PeriodicTask, CrontabSchedule, IntervalSchedule, ClockedSchedule, SolarSchedule):
+    beat_admin = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(model, type(beat_admin.__name__, (SystemAdministratorAccess, beat_admin), {}))
 
 
 @admin.register(PartyOrganization)
-class PartyOrganizationAdmin(admin.ModelAdmin):
+class PartyOrganizationAdmin(SystemAdministratorAccess, admin.ModelAdmin):
+    read_only = True
     list_display = ["name", "county", "contact_name", "contact_phone"]
     list_filter = ["county"]
     search_fields = ["name", "contact_name"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    """Read-only here: the tree changes through its own pages, where the rules and audit apply."""
-
+class OrganizationAdmin(SystemAdministratorAccess, admin.ModelAdmin):
+    read_only = True
     list_display = ["name", "code", "kind", "sector", "dissolved_on"]
     list_filter = ["kind", "sector"]
     search_fields = ["name", "code"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -26,6 +26,6 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("branches:sign-ins"), "label": _("Sign-in log")})
     if user.is_superuser or scope.has_role(Role.AUDIT_ADMIN):
         items.append({"url": reverse("branches:audit"), "label": _("Audit trail")})
-    if user.is_staff:
+    if user.is_superuser or scope.has_role(Role.SYSTEM_ADMIN):
         items.append({"url": reverse("admin:index"), "label": _("System administration")})
     return {"nav_items": items}

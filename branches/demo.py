@@ -29,7 +29,6 @@ from branches.models import (
     Sector,
     User,
 )
-from branches.services import sync_admin_site_access
 
 DEMO_PASSWORD = "Tuanwei@2026demo"
 
@@ -346,8 +345,7 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
     )
     township_party = Organization.objects.get(code=f"{county.code}-T01").party_organization
     account("party01", township_party.contact_name, Role.PARTY_ORGANIZER, party_organization=township_party)
-    sysadmin = account("sysadmin", "系统管理员", Role.SYSTEM_ADMIN)
+    account("sysadmin", "系统管理员", Role.SYSTEM_ADMIN)
     account("secadmin", "安全管理员", Role.SECURITY_ADMIN)
     account("auditadmin", "审计管理员", Role.AUDIT_ADMIN)
-    sync_admin_site_access(sysadmin)
     return created

@@ -77,7 +77,7 @@ class PartyOrganizationQuerySet(models.QuerySet["PartyOrganization"]):
         scope = user_scope(user)
         if scope.sees_everything:
             return self
-        county_paths = {path[: Organization.steplen] for path in scope.visible_paths}
+        county_paths = {path[: Organization.steplen] for path in (*scope.visible_paths, *scope.exact_paths)}
         return self.filter(county__path__in=county_paths)
 
 
@@ -115,7 +115,7 @@ class OrganizationQuerySet(MP_NodeQuerySet):
         scope = user_scope(user)
         if scope.sees_everything:
             return self
-        return self.filter(subtree_filter(scope.visible_paths))
+        return self.filter(subtree_filter(scope.visible_paths) | Q(path__in=scope.exact_paths))
 
     def manageable_by(self, user: User) -> Self:
         """Units whose structure the user may change (create under, edit): staff subtrees."""

@@ -3,7 +3,8 @@
 Every app's `visible_to(user)` starts here, so that the rules live in one place:
 - county and township staff see and manage the subtree of the unit their role is bound to;
 - a branch secretary sees their branch (a general-branch secretary: its subtree);
-- a Party organizer sees the units paired with their Party organization, and what lies under them;
+- a Party organizer sees exactly the units paired with their Party organization (not their subtrees:
+  a village branch under a township may be paired with another Party organization);
 - instance-wide roles (system, security, audit administration) and superusers see every unit;
 - a deputy has the rights of the role they stand in for;
 - people's records (members, 推优 cases) are seen only through League roles: county and township staff
@@ -34,6 +35,7 @@ class UserScope:
     assignments: tuple[RoleAssignment, ...] = ()
     sees_everything: bool = False
     visible_paths: tuple[str, ...] = ()
+    exact_paths: tuple[str, ...] = ()  # single units (no subtree), such as a Party organizer's pairings
     managed_paths: tuple[str, ...] = ()
     # Units whose people's records (members, cases) the user works with: the units of their
     # League roles. Party organizers and instance-wide administrators see no personal records.
@@ -44,7 +46,11 @@ class UserScope:
         return bool(self.roles.intersection(roles))
 
     def sees(self, organization: Organization) -> bool:
-        return self.sees_everything or _under_any(organization.path, self.visible_paths)
+        return (
+            self.sees_everything
+            or _under_any(organization.path, self.visible_paths)
+            or organization.path in self.exact_paths
+        )
 
     def manages(self, organization: Organization) -> bool:
         return _under_any(organization.path, self.managed_paths)
@@ -99,15 +105,33 @@ def forget_scope(user: User) -> None:
     user.__dict__.pop("_league_scope", None)
 
 
+def _without_orphaned_deputies(assignments: tuple[RoleAssignment, ...], today: date) -> tuple[RoleAssignment, ...]:
+    """A deputy's rights last only while the principal holds the role (a term may end by date)."""
+    deputies = [a for a in assignments if a.deputy_for_id]
+    if not deputies:
+        return assignments
+    held = set(
+        RoleAssignment.objects.active_on(today)
+        .filter(user_id__in={a.deputy_for_id for a in deputies}, deputy_for__isnull=True)
+        .values_list("user_id", "role", "organization_id", "party_organization_id")
+    )
+    return tuple(
+        a
+        for a in assignments
+        if not a.deputy_for_id or (a.deputy_for_id, a.role, a.organization_id, a.party_organization_id) in held
+    )
+
+
 def _compute_scope(user: User, today: date) -> UserScope:
     if not user.is_authenticated or not user.is_active:
         return UserScope(day=today)
     assignments = tuple(
         RoleAssignment.objects.active_on(today)
         .filter(user=user)
-        .select_related("organization", "party_organization")
+        .select_related("organization", "party_organization", "deputy_for")
         .order_by("pk")
     )
+    assignments = _without_orphaned_deputies(assignments, today)
     roles = frozenset(a.role for a in assignments)
     visible: set[str] = set()
     managed: set[str] = set()
@@ -119,13 +143,15 @@ def _compute_scope(user: User, today: date) -> UserScope:
             records.add(a.organization.path)
             if a.role in STAFF_ROLES:
                 managed.add(a.organization.path)
+    paired: set[str] = set()
     if party_ids:
-        visible.update(Organization.objects.filter(party_organization__in=party_ids).values_list("path", flat=True))
+        paired.update(Organization.objects.filter(party_organization__in=party_ids).values_list("path", flat=True))
     return UserScope(
         day=today,
         assignments=assignments,
         sees_everything=user.is_superuser or bool(roles & INSTANCE_ROLES),
         visible_paths=_outermost(visible),
+        exact_paths=tuple(sorted(paired)),
         managed_paths=_outermost(managed),
         record_paths=_outermost(records),
         roles=roles,

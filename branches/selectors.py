@@ -6,17 +6,19 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.models import (
     BRANCH_KINDS,
+    INSTANCE_ROLES,
     LoginEvent,
     Organization,
     Role,
     RoleAssignment,
     User,
+    subtree_filter,
 )
 from branches.scope import user_scope
 from branches.security import locked_until
@@ -103,3 +105,36 @@ def locked_usernames_recent() -> list[str]:
         .values_list("username", flat=True)
     )
     return [name for name in candidates if locked_until(name) is not None]
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def may_manage_accounts(user: User) -> bool:
+    return user.is_superuser or user_scope(user).has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN)
+
+
+def manageable_accounts(user: User) -> QuerySet[User]:
+    """Accounts the user administers (see account_services for who administers whom)."""
+    scope = user_scope(user)
+    if user.is_superuser:
+        return User.objects.all()
+    administrators = RoleAssignment.objects.filter(role__in=INSTANCE_ROLES).values("user_id")
+    if scope.has_role(Role.SECURITY_ADMIN):
+        return User.objects.exclude(is_superuser=True).exclude(pk__in=administrators).exclude(pk=user.pk)
+    if not scope.has_role(Role.COUNTY_STAFF):
+        return User.objects.none()
+    county_paths = [a.organization.path for a in scope.assignments if a.role == Role.COUNTY_STAFF]
+    inside = subtree_filter(county_paths, "organization__path") | subtree_filter(
+        county_paths, "party_organization__county__path"
+    )
+    in_county = RoleAssignment.objects.filter(inside).values("user_id")
+    elsewhere = RoleAssignment.objects.exclude(inside).values("user_id")
+    return (
+        User.objects.filter(pk__in=in_county).exclude(pk__in=elsewhere).exclude(is_superuser=True).exclude(pk=user.pk)
+    )
+
+
+def get_account_for_user(user: User, pk: int) -> User:
+    """For views: the account, or 404 whether it is missing or outside the user's remit."""
+    return get_object_or_404(manageable_accounts(user), pk=pk)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from branches import selectors, services
+from branches import account_services, selectors, services
 from branches.audit import history_for
 from branches.forms import (
     OrganizationDissolveForm,
@@ -244,14 +244,14 @@ def unit_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
 class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.account_password_changed(user=form.user)
+        account_services.account_password_changed(user=form.user)
         return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.account_password_changed(user=form.user, by_reset_link=True)
+        account_services.account_password_changed(user=form.user, by_reset_link=True)
         return response
 
 

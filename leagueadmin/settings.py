@@ -57,7 +57,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "leagueadmin.apps.LeagueAdminConfig",  # django.contrib.admin with a role-based site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,13 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
 from branches.forms import LockoutAwareAuthenticationForm
 from branches.views import PasswordChangeView, PasswordResetConfirmView, healthz, home
-
-admin.site.site_header = _("LeagueAdmin system administration")
-admin.site.site_title = _("LeagueAdmin")
 
 urlpatterns = [
     path("", home, name="home"),

@@ -14,7 +14,6 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from branches.models import Organization, OrganizationKind, PartyOrganization, Role, RoleAssignment, Sector, User
-from branches.services import sync_admin_site_access
 
 # Playwright's sync API runs an event loop in the test thread; the Django ORM calls made by fixtures
 # there are still synchronous and safe.
@@ -92,7 +91,6 @@ def people(tree):
     """One account per persona, named for what they are."""
     secretary_a1 = make_user("secretary_a1", Role.BRANCH_SECRETARY, organization=tree["branch_a1"])
     system_admin = make_user("system_admin", Role.SYSTEM_ADMIN)
-    sync_admin_site_access(system_admin)
     return {
         "county_staff": make_user("county_staff", Role.COUNTY_STAFF, organization=tree["county"]),
         "township_a_staff": make_user("township_a_staff", Role.TOWNSHIP_STAFF, organization=tree["township_a"]),

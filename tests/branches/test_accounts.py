@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from branches import services
-from branches.models import Role, RoleAssignment, User
+from branches import account_services as services
+from branches.models import Organization, Role, RoleAssignment, User
 from branches.scope import user_scope
 
 
@@ -62,11 +62,57 @@ def test_a_secretary_role_cannot_be_bound_to_a_township(tree, people):
     assert not User.objects.filter(username="x1").exists()
 
 
-def test_county_staff_cannot_grant_instance_roles(tree, people):
+@pytest.mark.parametrize("actor", ["county_staff", "security_admin"])
+def test_only_the_operator_grants_administrator_roles(tree, people, actor):
     with pytest.raises(PermissionDenied):
-        services.role_grant(actor=people["county_staff"], user=people["nobody"], role=Role.AUDIT_ADMIN)
-    services.role_grant(actor=people["security_admin"], user=people["nobody"], role=Role.AUDIT_ADMIN)
-    assert user_scope(people["nobody"]).has_role(Role.AUDIT_ADMIN)
+        services.role_grant(actor=people[actor], user=people["nobody"], role=Role.AUDIT_ADMIN)
+
+
+def test_an_administrator_account_holds_no_other_role(tree, people):
+    operator = User.objects.create(username="operator", is_superuser=True)
+    services.role_grant(actor=operator, user=people["nobody"], role=Role.AUDIT_ADMIN)
+    assert user_scope(User.objects.get(pk=people["nobody"].pk)).has_role(Role.AUDIT_ADMIN)
+    with pytest.raises(ValidationError):
+        services.role_grant(actor=operator, user=people["nobody"], role=Role.COUNTY_STAFF, organization=tree["county"])
+    with pytest.raises(ValidationError):
+        services.role_grant(actor=operator, user=people["secretary_a1"], role=Role.SYSTEM_ADMIN)
+
+
+def test_nobody_changes_their_own_roles(tree, people):
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.role_grant(
+            actor=people["county_staff"],
+            user=people["county_staff"],
+            role=Role.BRANCH_SECRETARY,
+            organization=tree["branch_a1"],
+        )
+
+
+def test_the_security_administrator_cannot_reach_other_administrators(tree, people):
+    for target in ["audit_admin", "system_admin", "security_admin"]:
+        with pytest.raises((PermissionDenied, ValidationError)):
+            services.account_reset_password(actor=people["security_admin"], user=people[target])
+    services.account_reset_password(actor=people["security_admin"], user=people["secretary_b1"])
+
+
+def test_county_staff_cannot_give_roles_to_accounts_outside_their_county(tree, people):
+    with pytest.raises(PermissionDenied):
+        services.role_grant(
+            actor=people["county_staff"],
+            user=people["audit_admin"],
+            role=Role.BRANCH_SECRETARY,
+            organization=tree["branch_a1"],
+        )
+
+
+def test_a_role_is_not_held_twice(tree, people):
+    with pytest.raises(ValidationError):
+        services.role_grant(
+            actor=people["county_staff"],
+            user=people["secretary_a1"],
+            role=Role.BRANCH_SECRETARY,
+            organization=tree["branch_a1"],
+        )
 
 
 def test_township_staff_cannot_manage_accounts(tree, people):
@@ -111,27 +157,71 @@ def test_a_deputy_must_stand_in_for_a_real_holder(tree, people):
     with pytest.raises(ValidationError):
         services.role_grant(
             actor=people["county_staff"],
-            user=people["nobody"],
+            user=people["township_b_staff"],
             role=Role.BRANCH_SECRETARY,
             organization=tree["branch_b1"],
             deputy_for=people["secretary_a1"],  # who is secretary of A1, not B1
         )
 
 
-def test_the_system_administrator_role_opens_the_admin_and_ending_it_closes_it(tree, people):
+def test_the_admin_site_follows_the_system_administrator_role_dates(client, tree, people, login):
     account = people["nobody"]
-    two_days_ago = timezone.localdate() - timedelta(days=2)
-    role = services.role_grant(
-        actor=people["security_admin"], user=account, role=Role.SYSTEM_ADMIN, starts_on=two_days_ago
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    role = RoleAssignment.objects.create(user=account, role=Role.SYSTEM_ADMIN, starts_on=tomorrow)
+    assert login(account).get(reverse("admin:index")).status_code == 302  # not yet
+    role.starts_on = date(2024, 1, 1)
+    role.ends_on = timezone.localdate() - timedelta(days=1)
+    role.save()
+    assert login(account).get(reverse("admin:index")).status_code == 302  # no longer
+    role.ends_on = None
+    role.save()
+    assert login(account).get(reverse("admin:index")).status_code == 200
+
+
+def test_a_deputy_loses_the_rights_when_the_principal_s_term_runs_out(tree, people):
+    principal_role = people["secretary_a1"].roles.get()
+    principal_role.ends_on = timezone.localdate() - timedelta(days=1)  # the term ran out by date
+    principal_role.save()
+    assert not user_scope(User.objects.get(pk=people["deputy_a1"].pk)).sees(tree["branch_a1"])
+
+
+def test_roles_at_a_dissolved_unit_end_with_it_and_can_still_be_handed_over(tree, people):
+    from branches import services as tree_services
+
+    staff = people["county_staff"]
+    today = timezone.localdate()
+    tree_services.organization_dissolve(actor=staff, organization=tree["branch_b1"], on_date=today, reason="撤并")
+    role = people["secretary_b1"].roles.get()
+    assert role.ends_on == today
+    with pytest.raises(ValidationError):  # no new role at a dissolved unit
+        services.role_grant(
+            actor=staff,
+            user=people["secretary_a1"],
+            role=Role.BRANCH_SECRETARY,
+            organization=Organization.objects.get(pk=tree["branch_b1"].pk),
+        )
+
+
+def test_handing_over_a_role_that_began_today(tree, people):
+    today = timezone.localdate()
+    holder, _password = services.account_create(
+        actor=people["county_staff"],
+        username="holder",
+        full_name="甲",
+        role=Role.BRANCH_SECRETARY,
+        organization=tree["branch_b1"],
     )
-    account.refresh_from_db()
-    assert account.is_staff
-    assert account.has_perm("django_celery_beat.change_periodictask")
-    assert not account.has_perm("auditlog.view_logentry")
-    assert not account.has_perm("branches.change_user")
-    services.role_end(actor=people["security_admin"], assignment=role, on_date=two_days_ago + timedelta(days=1))
-    account = User.objects.get(pk=account.pk)
-    assert not account.is_staff
+    successor, _password = services.account_create(
+        actor=people["county_staff"],
+        username="successor2",
+        full_name="乙",
+        role=Role.TOWNSHIP_STAFF,
+        organization=tree["township_b"],
+    )
+    new = services.role_hand_over(
+        actor=people["county_staff"], assignment=holder.roles.get(), successor=successor, on_date=today
+    )
+    assert new.starts_on == today
 
 
 def test_resetting_a_password_is_audited_without_the_password(tree, people):
@@ -152,7 +242,8 @@ def test_account_list_searches_and_counts_in_a_bounded_number_of_queries(
         )
     with django_assert_max_num_queries(12):
         response = client.get(reverse("branches:accounts"))
-    # the seven unit and Party personas of the county, and the thirty new ones; not the administrators
-    assert response.context["page"].paginator.count == 37
+    # the six other unit and Party personas of the county and the thirty new ones; not the
+    # administrators, and not the county staff member themself
+    assert response.context["page"].paginator.count == 36
     response = client.get(reverse("branches:accounts"), {"q": "bulk0"})
     assert response.context["page"].paginator.count == 10

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from branches.demo import DEMO_PASSWORD, plan_county
-from branches.models import BRANCH_KINDS, COMMITTEE_KINDS, Organization, OrganizationKind, User
+from branches.models import BRANCH_KINDS, COMMITTEE_KINDS, Organization, OrganizationKind, Role, User
 from branches.scope import user_scope
 
 
@@ -57,8 +57,9 @@ def test_demo_accounts_see_exactly_their_scope(demo):
     assert Organization.objects.visible_to(secretary).count() == 1
     assert User.objects.get(username="deputy001").check_password(DEMO_PASSWORD)
     party = User.objects.get(username="party01")
-    assert 1 < Organization.objects.visible_to(party).count() < total
-    assert User.objects.get(username="sysadmin").is_staff
+    paired = Organization.objects.filter(party_organization__role_assignments__user=party)
+    assert list(Organization.objects.visible_to(party)) == list(paired)  # exactly the paired units
+    assert user_scope(User.objects.get(username="sysadmin")).has_role(Role.SYSTEM_ADMIN)
 
 
 def test_more_counties_for_benchmarks(db):

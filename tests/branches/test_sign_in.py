@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from branches import services
+from branches import account_services as services
 from branches.models import LoginEvent
 from tests.conftest import PASSWORD
 
