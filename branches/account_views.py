@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import account_services, selectors
+from branches.audit import account_history
 from branches.forms import (
     AccountCreateForm,
     AccountSearchForm,
@@ -105,7 +106,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "account": account,
             "assignments": assignments,
-            "history": LogEntry.objects.get_for_object(account).select_related("actor")[:50],
+            "history": account_history(account)[:50],
+            "show_record": True,
             "grant_form": RoleGrantForm(actor=request.user, accounts=selectors.manageable_accounts(request.user)),
         },
     )

@@ -17,10 +17,27 @@ class BranchesConfig(AppConfig):
             User,
         )
 
-        # treebeard's bookkeeping columns change through queryset updates; moves are audited explicitly.
-        auditlog.register(Organization, exclude_fields=["path", "depth", "numchild"])
-        auditlog.register(PartyOrganization)
-        auditlog.register(RoleAssignment)
+        # Fields are listed, not excluded: reverse relations and treebeard's bookkeeping columns stay
+        # out (a move changes those through queryset updates and is audited explicitly).
         auditlog.register(
-            User, include_fields=["username", "full_name", "phone", "email", "is_active", "must_change_password"]
+            Organization,
+            include_fields=[
+                "name",
+                "code",
+                "kind",
+                "sector",
+                "founded_on",
+                "approved_by",
+                "party_organization",
+                "contact_phone",
+                "dissolved_on",
+                "dissolution_reason",
+            ],
         )
+        auditlog.register(PartyOrganization, include_fields=["county", "name", "contact_name", "contact_phone"])
+        auditlog.register(
+            RoleAssignment,
+            include_fields=["user", "role", "organization", "party_organization", "starts_on", "ends_on", "deputy_for"],
+        )
+        # Password events are recorded explicitly (account_services), once each.
+        auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])

@@ -8,14 +8,17 @@ a deputy acts on their behalf; state changes that bypass `save()` are recorded w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from auditlog.context import auditlog_value, set_extra_data
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from branches.models import User
+from branches.models import RoleAssignment, User
 
 
 @contextmanager
@@ -66,6 +69,65 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
+
+
+# Labels for what services record explicitly (audit_event): stable keys are stored, words are shown.
+EVENT_FIELD_LABELS = {
+    "parent": _("parent unit"),
+    "password": _("password"),
+    "sign_in_lock": _("sign-in lock"),
+}
+EVENT_VALUE_LABELS = {
+    "reset_by_administrator": _("reset by an administrator"),
+    "reset_link": _("set through an email link"),
+    "changed_by_owner": _("changed by the owner"),
+    "locked": _("locked"),
+    "unlocked": _("unlocked"),
+}
+ACTION_LABELS = {
+    LogEntry.Action.CREATE: _("created"),
+    LogEntry.Action.UPDATE: _("changed"),
+    LogEntry.Action.DELETE: _("deleted"),
+    LogEntry.Action.ACCESS: _("viewed"),
+}
+
+
+def describe_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
+    """(field, old, new) rows in the reader's language: field names as labels, choices as their
+    labels, empty values as a dash."""
+    raw = entry.changes_dict or {}
+    rows = [
+        (str(EVENT_FIELD_LABELS[key]), _readable(old), _readable(new))
+        for key, (old, new) in raw.items()
+        if key in EVENT_FIELD_LABELS
+    ]
+    model = entry.content_type.model_class()
+    for key, (old, new) in (entry.changes_display_dict or {}).items():
+        if key in EVENT_FIELD_LABELS:
+            continue
+        label = key
+        if model is not None:
+            with suppress(FieldDoesNotExist):
+                label = str(model._meta.get_field(key).verbose_name)
+        rows.append((label, _readable(old), _readable(new)))
+    return rows
+
+
+def _readable(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if text in ("", "None"):
+        return "—"
+    if text in EVENT_VALUE_LABELS:
+        return str(EVENT_VALUE_LABELS[text])
+    return {"True": str(_("yes")), "False": str(_("no"))}.get(text, text)
+
+
+def account_history(user: User) -> models.QuerySet[LogEntry]:
+    """The account's own entries and those of its roles, newest first, in one query."""
+    role_ids = [str(pk) for pk in RoleAssignment.objects.filter(user=user).values_list("pk", flat=True)]
+    mine = models.Q(content_type=ContentType.objects.get_for_model(User), object_pk=str(user.pk))
+    roles = models.Q(content_type=ContentType.objects.get_for_model(RoleAssignment), object_pk__in=role_ids)
+    return LogEntry.objects.filter(mine | roles).select_related("actor", "content_type").order_by("-timestamp")
 
 
 def history_for(instance: models.Model) -> models.QuerySet[LogEntry]:

@@ -320,8 +320,9 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
         )
         return user
 
+    people = random.Random(f"accounts-{number}")
     suffix = "" if number == 1 else f"_c{number:03d}"
-    account(f"county{suffix}", "团县委 赵文", Role.COUNTY_STAFF, organization=county)
+    account(f"county{suffix}", "赵文", Role.COUNTY_STAFF, organization=county)
     if number != 1:
         return created
     committees = list(
@@ -330,15 +331,15 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
         )
     )
     for i, committee in enumerate(sorted(committees, key=lambda c: c.code), start=1):
-        account(f"township{i:02d}", f"{committee.name[-8:-4]}团委 干事{i}", Role.TOWNSHIP_STAFF, organization=committee)
+        account(f"township{i:02d}", _person(people), Role.TOWNSHIP_STAFF, organization=committee)
     branches = Organization.objects.subtree_of([county.path]).branches().order_by("code")
     secretaries = {}
     for i, branch in enumerate(branches, start=1):
-        secretaries[i] = account(f"branch{i:03d}", f"{branch.name[:6]}书记", Role.BRANCH_SECRETARY, organization=branch)
+        secretaries[i] = account(f"branch{i:03d}", _person(people), Role.BRANCH_SECRETARY, organization=branch)
     first_branch = branches.first()
     account(
         "deputy001",
-        f"{first_branch.name[:6]}副书记",
+        _person(people),
         Role.BRANCH_SECRETARY,
         organization=first_branch,
         deputy_for=secretaries[1],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -82,6 +82,19 @@ class LockoutAwareAuthenticationForm(AuthenticationForm):
                 code="locked",
                 params={"until": date_format(timezone.localtime(until), "H:i")},
             ) from None
+
+
+class NewPasswordRequiredForm(PasswordChangeForm):
+    """Changing a password means choosing a different one: a temporary password issued by an
+    administrator must not stay in use."""
+
+    def clean_new_password1(self):
+        new = self.cleaned_data.get("new_password1")
+        if new and self.user.check_password(new):
+            raise forms.ValidationError(
+                _("Choose a password different from the current one."), code="password_unchanged"
+            )
+        return new
 
 
 class OrganizationForm(forms.ModelForm):

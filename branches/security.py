@@ -33,25 +33,34 @@ def normalize_username(username: str) -> str:
 def locked_until(username: str, now: datetime | None = None) -> datetime | None:
     """When the username's lock ends, or None when it is not locked."""
     now = now or timezone.now()
-    limit = settings.LOGIN_FAILURE_LIMIT
-    window = settings.LOGIN_FAILURE_WINDOW
-    duration = settings.LOGIN_LOCKOUT_DURATION
-    events = LoginEvent.objects.filter(
-        username=normalize_username(username),
-        kind__in=[LoginEvent.Kind.FAILURE, LoginEvent.Kind.UNLOCKED],
-        at__gt=now - duration - window,
-        at__lte=now,
+    events = recent_lock_events(now).filter(username=normalize_username(username))
+    return lock_end(list(events.values_list("kind", "at")), now)
+
+
+def recent_lock_events(now: datetime):
+    """The sign-in events that can still matter for a lock at `now`, oldest first."""
+    since = now - settings.LOGIN_LOCKOUT_DURATION - settings.LOGIN_FAILURE_WINDOW
+    return LoginEvent.objects.filter(
+        kind__in=[LoginEvent.Kind.FAILURE, LoginEvent.Kind.UNLOCKED], at__gt=since, at__lte=now
     ).order_by("at")
+
+
+def lock_end(events: list[tuple[str, datetime]], now: datetime) -> datetime | None:
+    """Given one username's recent (kind, time) events, oldest first: when its lock ends, if locked.
+
+    The lock starts at the failure that completes LOGIN_FAILURE_LIMIT failures inside one
+    LOGIN_FAILURE_WINDOW, and lasts LOGIN_LOCKOUT_DURATION; an administrator's unlock wipes the slate.
+    """
+    limit, window = settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW
     failures: list[datetime] = []
-    for kind, at in events.values_list("kind", "at"):
+    for kind, at in events:
         if kind == LoginEvent.Kind.UNLOCKED:
-            failures.clear()  # an administrator's unlock wipes the slate
+            failures.clear()
         else:
             failures.append(at)
-    # The lock starts at the failure that completes `limit` failures inside one window.
     for first, last in zip(failures, failures[limit - 1 :], strict=False):
-        if last - first <= window and now < last + duration:
-            return last + duration
+        if last - first <= window and now < last + settings.LOGIN_LOCKOUT_DURATION:
+            return last + settings.LOGIN_LOCKOUT_DURATION
     return None
 
 

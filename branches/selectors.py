@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.models import (
     BRANCH_KINDS,
     INSTANCE_ROLES,
-    LoginEvent,
     Organization,
     Role,
     RoleAssignment,
@@ -21,14 +20,18 @@ from branches.models import (
     subtree_filter,
 )
 from branches.scope import user_scope
-from branches.security import locked_until
+from branches.security import lock_end, recent_lock_events
 
 
-def get_organization_for_user(user: User, pk: int, *, manage: bool = False) -> Organization:
+def get_organization_for_user(user: User, pk: int, *, manage: bool = False, from_above: bool = False) -> Organization:
     """The unit if the user may see it (404 otherwise, the same as missing); 403 where `manage` is
-    asked for and the user may only look."""
+    asked for and the user may only look, or `from_above` (moving, dissolving: the unit's parent must
+    be managed too) and the unit is the top of the user's own remit."""
     organization = get_object_or_404(Organization.objects.visible_to(user), pk=pk)
-    if manage and not user_scope(user).manages(organization):
+    scope = user_scope(user)
+    if manage and not scope.manages(organization):
+        raise PermissionDenied
+    if from_above and not scope.manages_strictly_below(organization):
         raise PermissionDenied
     return organization
 
@@ -60,6 +63,17 @@ def visible_tree(user: User, *, include_dissolved: bool = False) -> list[TreeNod
                 ancestor.units_below += 1
                 ancestor.branches_below += is_branch
     return roots
+
+
+UNIT_SEARCH_LIMIT = 100
+
+
+def search_units(user: User, query: str, *, include_dissolved: bool = False) -> list[Organization]:
+    """Visible units whose name or code contains the query (at most UNIT_SEARCH_LIMIT)."""
+    units = Organization.objects.visible_to(user).filter(Q(name__icontains=query) | Q(code__icontains=query))
+    if not include_dissolved:
+        units = units.active()
+    return list(units[:UNIT_SEARCH_LIMIT])
 
 
 def scope_unit_counts(user: User) -> dict[str, int]:
@@ -96,15 +110,11 @@ def accounts_at(organization: Organization) -> list[RoleAssignment]:
 
 def locked_usernames_recent() -> list[str]:
     """Usernames with enough recent failures that they may be locked now (for the security page)."""
-    since = timezone.now() - settings.LOGIN_LOCKOUT_DURATION - settings.LOGIN_FAILURE_WINDOW
-    candidates = (
-        LoginEvent.objects.filter(kind=LoginEvent.Kind.FAILURE, at__gte=since)
-        .values("username")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=settings.LOGIN_FAILURE_LIMIT)
-        .values_list("username", flat=True)
-    )
-    return [name for name in candidates if locked_until(name) is not None]
+    now = timezone.now()
+    by_username: dict[str, list] = defaultdict(list)
+    for username, kind, at in recent_lock_events(now).values_list("username", "kind", "at"):
+        by_username[username].append((kind, at))
+    return sorted(name for name, events in by_username.items() if lock_end(events, now) is not None)
 
 
 # --- accounts ---------------------------------------------------------------------------------

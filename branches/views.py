@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 from branches import account_services, selectors, services
 from branches.audit import history_for
 from branches.forms import (
+    NewPasswordRequiredForm,
     OrganizationDissolveForm,
     OrganizationForm,
     OrganizationMoveForm,
@@ -104,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if scope.has_role(Role.SECURITY_ADMIN):
         context["locked_usernames"] = selectors.locked_usernames_recent()
     own_units = [a.organization for a in scope.assignments if a.organization is not None]
+    own_units += Organization.objects.filter(path__in=scope.exact_paths)  # a Party organizer's pairings
     context["own_units"] = list(dict.fromkeys(own_units))
     context["incomplete_units"] = [u for u in context["own_units"] if not (u.party_organization_id and u.contact_phone)]
     return render(request, "branches/home.html", context)
@@ -112,6 +114,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
     show_dissolved = request.GET.get("dissolved") == "1"
+    query = request.GET.get("q", "").strip()
+    if query:
+        matches = selectors.search_units(request.user, query, include_dissolved=show_dissolved)
+        return render(
+            request, "branches/tree.html", {"matches": matches, "query": query, "show_dissolved": show_dissolved}
+        )
     roots = selectors.visible_tree(request.user, include_dissolved=show_dissolved)
     return render(request, "branches/tree.html", {"roots": roots, "show_dissolved": show_dissolved})
 
@@ -145,6 +153,9 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_create(request: HttpRequest, parent_pk: int) -> HttpResponse:
     parent = selectors.get_organization_for_user(request.user, parent_pk, manage=True)
+    if parent.is_branch or not parent.is_active:
+        messages.error(request, _("No unit can be created under %(unit)s.") % {"unit": parent})
+        return redirect("branches:unit", pk=parent.pk)
     form = OrganizationForm(request.POST or None, parent=parent)
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,9 +172,16 @@ def unit_create(request: HttpRequest, parent_pk: int) -> HttpResponse:
     )
 
 
+def _refuse_dissolved(request: HttpRequest, unit: Organization) -> HttpResponse:
+    messages.error(request, _("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    return redirect("branches:unit", pk=unit.pk)
+
+
 @login_required
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.get_organization_for_user(request.user, pk, manage=True)
+    if not unit.is_active:
+        return _refuse_dissolved(request, unit)
     form = OrganizationForm(request.POST or None, instance=unit)
     if request.method == "POST" and form.is_valid():
         try:
@@ -183,9 +201,9 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = selectors.get_organization_for_user(request.user, pk, manage=True)
-    if not user_scope(request.user).manages_strictly_below(unit):
-        raise PermissionDenied
+    unit = selectors.get_organization_for_user(request.user, pk, manage=True, from_above=True)
+    if not unit.is_active:
+        return _refuse_dissolved(request, unit)
     form = OrganizationMoveForm(request.POST or None, user=request.user, organization=unit)
     if request.method == "POST" and form.is_valid():
         try:
@@ -211,9 +229,9 @@ def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def unit_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = selectors.get_organization_for_user(request.user, pk, manage=True)
-    if not user_scope(request.user).manages_strictly_below(unit):
-        raise PermissionDenied
+    unit = selectors.get_organization_for_user(request.user, pk, manage=True, from_above=True)
+    if not unit.is_active:
+        return _refuse_dissolved(request, unit)
     form = OrganizationDissolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,6 +260,8 @@ def unit_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = NewPasswordRequiredForm
+
     def form_valid(self, form):
         response = super().form_valid(form)
         account_services.account_password_changed(user=form.user)

@@ -171,6 +171,9 @@ LEAGUE_RULES = {
 
 # Audit trail (django-auditlog): JSON changes with old and new values.
 AUDITLOG_STORE_JSON_CHANGES = True
+# Store a related object by its name at the time of the change: readable later, even after renames or
+# deletion, and shown without a query per entry.
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Celery. With REDIS_URL, Redis is broker and result store (production). Without it, the embedded
