@@ -22,16 +22,17 @@ from branches.models import RoleAssignment, User
 
 
 @contextmanager
-def audit_context(actor: User | None, *, on_behalf_of: User | None = None) -> Iterator[None]:
-    """Attribute every audit entry written inside the block to `actor`."""
+def audit_context(actor: User | None, *, on_behalf_of: User | None = None, note: str = "") -> Iterator[None]:
+    """Attribute every audit entry written inside the block to `actor` (with an optional note)."""
     # auditlog keeps its context in one ContextVar and does not restore an outer context (such as
     # the request's, from AuditlogMiddleware) when an inner one ends; keep the outer one ourselves.
     outer = auditlog_value.get(None)
     extra: dict[str, Any] = {"actor": actor}
     if outer:
         extra.update(remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port"))
-    if on_behalf_of is not None:
-        extra["additional_data"] = {"on_behalf_of": on_behalf_of.username}
+    additional = {"on_behalf_of": on_behalf_of.username if on_behalf_of else None, "note": note or None}
+    if any(additional.values()):
+        extra["additional_data"] = {key: value for key, value in additional.items() if value}
     try:
         with set_extra_data(extra):
             yield
@@ -74,6 +75,8 @@ def _plain(value: Any) -> Any:
 # Labels for what services record explicitly (audit_event): stable keys are stored, words are shown.
 EVENT_FIELD_LABELS = {
     "parent": _("parent unit"),
+    "registration": _("registration"),
+    "evaluation": _("education evaluation"),
     "password": _("password"),
     "sign_in_lock": _("sign-in lock"),
 }
@@ -94,22 +97,20 @@ ACTION_LABELS = {
 
 def describe_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
     """(field, old, new) rows in the reader's language: field names as labels, choices as their
-    labels, empty values as a dash."""
-    raw = entry.changes_dict or {}
-    rows = [
-        (str(EVENT_FIELD_LABELS[key]), _readable(old), _readable(new))
-        for key, (old, new) in raw.items()
-        if key in EVENT_FIELD_LABELS
-    ]
+    labels, empty values as a dash. Related objects are stored by name (settings), so no queries."""
     model = entry.content_type.model_class()
-    for key, (old, new) in (entry.changes_display_dict or {}).items():
+    rows = []
+    for key, (old, new) in (entry.changes_dict or {}).items():
         if key in EVENT_FIELD_LABELS:
+            rows.append((str(EVENT_FIELD_LABELS[key]), _readable(old), _readable(new)))
             continue
-        label = key
+        field = None
         if model is not None:
             with suppress(FieldDoesNotExist):
-                label = str(model._meta.get_field(key).verbose_name)
-        rows.append((label, _readable(old), _readable(new)))
+                field = model._meta.get_field(key)
+        label = str(getattr(field, "verbose_name", key))
+        choices = dict(field.choices) if getattr(field, "choices", None) else {}
+        rows.append((label, _readable(choices.get(old, old)), _readable(choices.get(new, new))))
     return rows
 
 

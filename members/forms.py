@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DateInput, phone_validator
+from members.lifecycle import LEAVING_STATUSES
 from members.models import Member
 
 
@@ -61,3 +63,25 @@ class MemberForm(forms.ModelForm):
 
     def clean_id_number(self):
         return self.cleaned_data["id_number"].strip()
+
+
+class LeaveForm(forms.Form):
+    status = forms.ChoiceField(label=_("How the member leaves"))
+    on_date = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s.value, s.label) for s in LEAVING_STATUSES]
+
+
+class ReinstateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the leave was a mistake"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000)

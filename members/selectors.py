@@ -7,9 +7,8 @@ from datetime import date, datetime
 
 from auditlog.models import LogEntry
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from branches.audit import ACTION_LABELS, describe_changes
 from branches.models import Organization, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member
@@ -37,52 +36,38 @@ def branches_for_new_members(user: User):
 
 @dataclass(frozen=True)
 class TimelineItem:
-    at: datetime | date
+    at: datetime
     title: str
     detail: str
     actor: str
 
 
 def member_timeline(member: Member) -> list[TimelineItem]:
-    """Everything that happened to the member, newest first: record changes from the audit trail,
-    registrations and evaluations. Four queries whatever the member's history."""
-    items: list[TimelineItem] = []
-    for entry in LogEntry.objects.get_for_object(member).select_related("actor"):
-        changes = "; ".join(
-            f"{field}: {old} → {new}" for field, (old, new) in (entry.changes_display_dict or {}).items()
-        )
-        items.append(TimelineItem(entry.timestamp, str(entry.get_action_display()), changes, _actor(entry.actor)))
-    for registration in member.registrations.select_related("recorded_by"):
+    """Everything that happened to the member, newest first, from the audit trail: record changes,
+    registrations, evaluations, transfers, leaving. One query whatever the member's history."""
+    items = []
+    for entry in LogEntry.objects.get_for_object(member).select_related("actor", "content_type"):
+        changes = "; ".join(f"{label}: {old} → {new}" for label, old, new in describe_changes(entry))
+        note = (entry.additional_data or {}).get("note", "")
+        actor = entry.actor.display_name if entry.actor else ""
         items.append(
-            TimelineItem(
-                registration.registered_on, _registered_label(registration.year), "", _actor(registration.recorded_by)
-            )
+            TimelineItem(entry.timestamp, str(ACTION_LABELS.get(entry.action, "")), f"{changes} {note}".strip(), actor)
         )
-    for evaluation in member.evaluations.select_related("recorded_by"):
-        items.append(
-            TimelineItem(
-                evaluation.recorded_at,
-                _evaluated_label(evaluation.year),
-                evaluation.get_grade_display(),
-                _actor(evaluation.recorded_by),
-            )
-        )
-    return sorted(items, key=lambda item: _as_datetime(item.at), reverse=True)
+    return items
 
 
-def _actor(user: User | None) -> str:
-    return user.display_name if user is not None else ""
+@dataclass(frozen=True)
+class YearRecord:
+    year: int
+    registered_on: date | None
+    grade: str
 
 
-def _as_datetime(value: datetime | date) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return timezone.make_aware(datetime(value.year, value.month, value.day))
-
-
-def _registered_label(year: int) -> str:
-    return _("Registered for %(year)d") % {"year": year}
-
-
-def _evaluated_label(year: int) -> str:
-    return _("Evaluated for %(year)d") % {"year": year}
+def yearly_record(member: Member) -> list[YearRecord]:
+    """Registration and evaluation year by year, newest first (two queries)."""
+    registered = dict(member.registrations.values_list("year", "registered_on"))
+    graded = {e.year: e.get_grade_display() for e in member.evaluations.all()}
+    return [
+        YearRecord(year, registered.get(year), graded.get(year, ""))
+        for year in sorted(registered.keys() | graded.keys(), reverse=True)
+    ]

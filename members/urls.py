@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views
+from members import lifecycle_views, views
 
 app_name = "members"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail, name="member"),
     path("<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("<int:pk>/id-number/", views.member_reveal_id, name="member-id"),
+    path("<int:pk>/leave/", lifecycle_views.member_leave, name="member-leave"),
+    path("<int:pk>/reinstate/", lifecycle_views.member_reinstate, name="member-reinstate"),
+    path("over-age/", lifecycle_views.over_age_list, name="over-age"),
+    path("registration/", lifecycle_views.registration_overview, name="registration"),
+    path("registration/<int:branch_pk>/", lifecycle_views.registration_branch, name="registration-branch"),
+    path("evaluation/<int:branch_pk>/", lifecycle_views.evaluation_branch, name="evaluation-branch"),
 ]

@@ -57,7 +57,9 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "member": member,
             "timeline": selectors.member_timeline(member),
+            "years": selectors.yearly_record(member),
             "may_edit": member.is_active and services.may_edit_members_in(request.user, member.branch),
+            "may_reinstate": not member.is_active and services.may_edit_members_in(request.user, member.branch),
             "may_reveal": services.may_see_full_id_numbers(request.user),
         },
     )
