@@ -58,7 +58,7 @@ class MemberFilter(django_filters.FilterSet):
     order = django_filters.OrderingFilter(
         fields=(("name", "name"), ("birth_date", "birth_date"), ("joined_on", "joined_on"), ("branch__path", "branch")),
         field_labels={
-            "name": _("Name"),
+            "name": _("Full name"),
             "birth_date": _("Date of birth"),
             "joined_on": _("Date joined"),
             "branch__path": _("Branch"),

@@ -125,7 +125,7 @@ class Member(models.Model):
         verbose_name=_("branch"),
         limit_choices_to={"kind__in": sorted(BRANCH_KINDS)},
     )
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(_("full name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, db_index=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, default="01")
     id_number_encrypted = models.TextField(editable=False)
