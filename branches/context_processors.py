@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict:
     if user.is_superuser or scope.record_paths:
         items.append({"url": reverse("members:list"), "label": _("Members")})
         items.append({"url": reverse("members:registration"), "label": _("Registration and evaluation")})
+        items.append({"url": reverse("members:transfers"), "label": _("Transfers")})
     if scope.sees_everything or scope.has_role(*STAFF_ROLES):
         items.append({"url": reverse("branches:party-organizations"), "label": _("Party organizations")})
     if user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN):

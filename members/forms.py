@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DateInput, phone_validator
+from branches.models import Organization
 from members.lifecycle import LEAVING_STATUSES
 from members.models import Member
 
@@ -85,3 +86,65 @@ class ReinstateForm(forms.Form):
 
 class YearForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000)
+
+
+def _unit_label(unit: Organization) -> str:
+    return f"{unit.name} ({unit.code})"
+
+
+class TransferRequestForm(forms.Form):
+    """From the member's page: within the county (any branch or committee), or out of it."""
+
+    to_unit = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label=_("Transfer to (in the county)"),
+        help_text=_("A branch, or a committee that will place the member in one of its branches."),
+    )
+    destination = forms.CharField(
+        label=_("Or: destination outside the county"),
+        max_length=200,
+        required=False,
+        help_text=_("The organization the member moves to, e.g. 共青团XX市XX区委员会."),
+    )
+    on_date = forms.DateField(label=_("Date of leaving the county"), widget=DateInput(), required=False)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, county_units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = county_units
+        self.fields["to_unit"].label_from_instance = _unit_label
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("to_unit")) == bool(cleaned.get("destination", "").strip()):
+            raise forms.ValidationError(_("Choose a unit in the county, or write a destination outside it."))
+        if cleaned.get("destination") and not cleaned.get("on_date"):
+            self.add_error("on_date", _("Give the date the member leaves the county."))
+        return cleaned
+
+
+class TransferReceiveForm(forms.Form):
+    """The receiving side asks for a member by full ID number."""
+
+    id_number = forms.CharField(label=_("ID number of the member"), max_length=22)
+    to_unit = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Into branch"))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = branches
+        self.fields["to_unit"].label_from_instance = _unit_label
+
+
+class TransferApproveForm(forms.Form):
+    to_branch = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False, label=_("Into branch"))
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_branch"].queryset = branches
+        self.fields["to_branch"].label_from_instance = _unit_label
+
+
+class TransferRejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -284,3 +284,90 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.year}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    LAPSED = "lapsed", _("Lapsed")
+    CANCELLED = "cancelled", _("Withdrawn")
+
+
+class TransferQuerySet(models.QuerySet["Transfer"]):
+    def visible_to(self, user: User) -> Self:
+        """Transfers from or to the units the user works in: both sides see them."""
+        from branches.scope import user_scope
+
+        if user.is_superuser:
+            return self
+        paths = user_scope(user).record_paths
+        return self.filter(subtree_filter(paths, "from_branch__path") | subtree_filter(paths, "to_unit__path"))
+
+    def pending(self) -> Self:
+        return self.filter(status=TransferStatus.PENDING)
+
+
+class Transfer(models.Model):
+    """A member's organizational relationship moving (组织关系转接) from one branch to another unit of
+    the county, approved by both sides; or out of the county, recorded by the sending side."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("member"))
+    from_branch = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("from branch")
+    )
+    to_unit = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+        verbose_name=_("to unit"),
+        help_text=_("A branch, or a committee that places the member in one of its branches."),
+    )
+    to_branch = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("placed in")
+    )
+    destination = models.CharField(_("destination outside the county"), max_length=200, blank=True)
+    initiated_by_receiving_side = models.BooleanField(_("requested by the receiving side"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TransferStatus.choices, default=TransferStatus.PENDING, db_index=True
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    expires_on = models.DateField(_("lapses after"))
+    sending_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    receiving_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # No member is ever in two branches: one open transfer at a time.
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status="pending"), name="transfer_one_open_per_member"
+            ),
+            models.CheckConstraint(
+                name="transfer_has_a_destination", condition=Q(to_unit__isnull=False) | ~Q(destination="")
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.to_unit or self.destination}"
+
+    @property
+    def out_of_county(self) -> bool:
+        return self.to_unit_id is None

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from members import lifecycle_views, views
+from members import lifecycle_views, transfer_views, views
 
 app_name = "members"
 
@@ -12,6 +12,15 @@ urlpatterns = [
     path("<int:pk>/id-number/", views.member_reveal_id, name="member-id"),
     path("<int:pk>/leave/", lifecycle_views.member_leave, name="member-leave"),
     path("<int:pk>/reinstate/", lifecycle_views.member_reinstate, name="member-reinstate"),
+    path("<int:pk>/transfer/", transfer_views.member_transfer, name="member-transfer"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/request/", transfer_views.transfer_receive, name="transfer-receive"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer"),
+    re_path(
+        r"^transfers/(?P<pk>\d+)/(?P<decision>approve|reject|cancel)/$",
+        transfer_views.transfer_decide,
+        name="transfer-decide",
+    ),
     path("over-age/", lifecycle_views.over_age_list, name="over-age"),
     path("registration/", lifecycle_views.registration_overview, name="registration"),
     path("registration/<int:branch_pk>/", lifecycle_views.registration_branch, name="registration-branch"),

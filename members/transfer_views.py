@@ -1,0 +1,162 @@
+"""Pages of transfers: the list both sides work from, starting one from either side, and deciding."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from branches.forms import attach_service_errors
+from branches.models import Organization, OrganizationKind
+from members import selectors, transfers
+from members.forms import TransferApproveForm, TransferReceiveForm, TransferRejectForm, TransferRequestForm
+from members.models import Transfer, TransferStatus
+from members.services import may_edit_members_in
+
+
+def _get_transfer_for_user(request: HttpRequest, pk: int) -> Transfer:
+    queryset = Transfer.objects.visible_to(request.user).select_related("member", "from_branch", "to_unit", "to_branch")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _waiting_for(user, transfer: Transfer) -> bool:
+    if transfer.status != TransferStatus.PENDING:
+        return False
+    if transfer.sending_approved_by_id is None:
+        return transfers.may_act_for_sending_side(user, transfer)
+    return transfers.may_act_for_receiving_side(user, transfer)
+
+
+@login_required
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    if not selectors.branches_for_new_members(request.user).exists():
+        raise PermissionDenied
+    status = request.GET.get("status", TransferStatus.PENDING)
+    items = Transfer.objects.visible_to(request.user).select_related("member", "from_branch", "to_unit", "to_branch")
+    if status in TransferStatus.values:
+        items = items.filter(status=status)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    rows = [(t, _waiting_for(request.user, t)) for t in page.object_list]
+    return render(
+        request,
+        "members/transfer_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "statuses": TransferStatus.choices,
+            "query_string": f"status={status}",
+        },
+    )
+
+
+@login_required
+def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sending side starts a transfer from the member's page."""
+    member = selectors.get_member_for_user(request.user, pk)
+    if not may_edit_members_in(request.user, member.branch):
+        raise PermissionDenied
+    county_path = member.branch.path[: Organization.steplen]
+    county_units = (
+        Organization.objects.filter(path__startswith=county_path)
+        .active()
+        .exclude(kind=OrganizationKind.COUNTY)
+        .exclude(pk=member.branch_id)
+    )
+    form = TransferRequestForm(request.POST or None, county_units=county_units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["to_unit"]:
+                transfer = transfers.transfer_request(
+                    actor=request.user, member=member, to_unit=data["to_unit"], note=data["note"]
+                )
+            else:
+                transfer = transfers.transfer_out_of_county(
+                    actor=request.user, member=member, destination=data["destination"], on_date=data["on_date"]
+                )
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The transfer has been recorded."))
+            return redirect("members:transfer", pk=transfer.pk)
+    return render(request, "members/transfer_form.html", {"form": form, "member": member, "title": _("Transfer")})
+
+
+@login_required
+def transfer_receive(request: HttpRequest) -> HttpResponse:
+    """The receiving side asks for a member of another branch, named by full ID number."""
+    branches = selectors.branches_for_new_members(request.user)
+    if not branches.exists():
+        raise PermissionDenied
+    form = TransferReceiveForm(request.POST or None, branches=branches)
+    if request.method == "POST" and form.is_valid():
+        member = transfers.find_member_for_receiving(request.user, form.cleaned_data["id_number"])
+        if member is None:
+            form.add_error("id_number", _("No active member has this ID number."))
+        else:
+            try:
+                transfer = transfers.transfer_request(
+                    actor=request.user,
+                    member=member,
+                    to_unit=form.cleaned_data["to_unit"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                attach_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("The request has been sent to %(branch)s.") % {"branch": member.branch.name}
+                )
+                return redirect("members:transfer", pk=transfer.pk)
+    return render(request, "members/transfer_form.html", {"form": form, "title": _("Request a member's transfer")})
+
+
+@login_required
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    waiting = _waiting_for(request.user, transfer)
+    needs_branch = waiting and transfer.sending_approved_by_id and not transfer.to_unit.is_branch
+    branches = Organization.objects.subtree_of([transfer.to_unit.path]).branches().active() if needs_branch else None
+    starter_side = (
+        transfers.may_act_for_receiving_side
+        if transfer.initiated_by_receiving_side
+        else transfers.may_act_for_sending_side
+    )
+    return render(
+        request,
+        "members/transfer_detail.html",
+        {
+            "transfer": transfer,
+            "waiting": waiting,
+            "may_cancel": transfer.status == TransferStatus.PENDING and starter_side(request.user, transfer),
+            "approve_form": TransferApproveForm(branches=branches) if needs_branch else None,
+            "reject_form": TransferRejectForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def transfer_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    try:
+        if decision == "approve":
+            form = TransferApproveForm(request.POST, branches=Organization.objects.branches())
+            to_branch = form.cleaned_data["to_branch"] if form.is_valid() else None
+            transfers.transfer_approve(actor=request.user, transfer=transfer, to_branch=to_branch)
+            messages.success(request, _("Approved."))
+        elif decision == "reject":
+            transfers.transfer_reject(actor=request.user, transfer=transfer, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Rejected."))
+        else:
+            transfers.transfer_cancel(actor=request.user, transfer=transfer)
+            messages.success(request, _("Withdrawn."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("members:transfer", pk=transfer.pk)
