@@ -111,6 +111,7 @@ def _grant(
     starts_on: date | None,
     ends_on: date | None,
     deputy_for: User | None,
+    may_export_records: bool = False,
 ) -> RoleAssignment:
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot change your own roles."))
@@ -163,6 +164,7 @@ def _grant(
             starts_on=starts_on,
             ends_on=ends_on,
             deputy_for=deputy_for,
+            may_export_records=may_export_records and organization is not None,
         )
     forget_scope(user)
     return assignment
@@ -178,6 +180,7 @@ def role_grant(
     starts_on: date | None = None,
     ends_on: date | None = None,
     deputy_for: User | None = None,
+    may_export_records: bool = False,
 ) -> RoleAssignment:
     if not actor.is_superuser:
         _check_manages_account(actor, user)
@@ -190,6 +193,7 @@ def role_grant(
         starts_on=starts_on,
         ends_on=ends_on,
         deputy_for=deputy_for,
+        may_export_records=may_export_records,
     )
 
 
@@ -260,6 +264,7 @@ def account_create(
     party_organization: PartyOrganization | None = None,
     starts_on: date | None = None,
     deputy_for: User | None = None,
+    may_export_records: bool = False,
 ) -> tuple[User, str]:
     """Create an account with its first role and a temporary password, returned once to show."""
     if not may_manage_accounts(actor):
@@ -285,6 +290,7 @@ def account_create(
             starts_on=starts_on,
             ends_on=None,
             deputy_for=deputy_for,
+            may_export_records=may_export_records,
         )
     return user, password
 

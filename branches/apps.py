@@ -37,7 +37,16 @@ class BranchesConfig(AppConfig):
         auditlog.register(PartyOrganization, include_fields=["county", "name", "contact_name", "contact_phone"])
         auditlog.register(
             RoleAssignment,
-            include_fields=["user", "role", "organization", "party_organization", "starts_on", "ends_on", "deputy_for"],
+            include_fields=[
+                "user",
+                "role",
+                "organization",
+                "party_organization",
+                "starts_on",
+                "ends_on",
+                "deputy_for",
+                "may_export_records",
+            ],
         )
         # Password events are recorded explicitly (account_services), once each.
         auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])

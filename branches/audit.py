@@ -77,6 +77,9 @@ EVENT_FIELD_LABELS = {
     "parent": _("parent unit"),
     "registration": _("registration"),
     "evaluation": _("education evaluation"),
+    "export": _("export of member records"),
+    "full_id_numbers": _("with full ID numbers"),
+    "full_id_number": _("full ID number"),
     "password": _("password"),
     "sign_in_lock": _("sign-in lock"),
 }
@@ -86,6 +89,7 @@ EVENT_VALUE_LABELS = {
     "changed_by_owner": _("changed by the owner"),
     "locked": _("locked"),
     "unlocked": _("unlocked"),
+    "viewed": _("viewed"),
 }
 ACTION_LABELS = {
     LogEntry.Action.CREATE: _("created"),

@@ -309,20 +309,23 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
     # Hashed once: 150 separate hashes would take most of a minute, and these are demo accounts.
     demo_password_hash = make_password(DEMO_PASSWORD)
 
-    def account(username: str, full_name: str, role: str, **binding) -> User:
+    def account(username: str, full_name: str, role: str, *, may_export_records: bool = False, **binding) -> User:
         user, made = User.objects.get_or_create(
             username=username, defaults={"full_name": full_name, "password": demo_password_hash}
         )
         if made:
             created.append((username, str(Role(role).label)))
         RoleAssignment.objects.get_or_create(
-            user=user, role=role, defaults={"starts_on": date(2024, 1, 1), **binding}, **binding
+            user=user,
+            role=role,
+            defaults={"starts_on": date(2024, 1, 1), "may_export_records": may_export_records, **binding},
+            **binding,
         )
         return user
 
     people = random.Random(f"accounts-{number}")
     suffix = "" if number == 1 else f"_c{number:03d}"
-    account(f"county{suffix}", "赵文", Role.COUNTY_STAFF, organization=county)
+    account(f"county{suffix}", "赵文", Role.COUNTY_STAFF, organization=county, may_export_records=True)
     if number != 1:
         return created
     committees = list(
@@ -331,7 +334,9 @@ def seed_demo_accounts(number: int = 1) -> list[tuple[str, str]]:
         )
     )
     for i, committee in enumerate(sorted(committees, key=lambda c: c.code), start=1):
-        account(f"township{i:02d}", _person(people), Role.TOWNSHIP_STAFF, organization=committee)
+        account(
+            f"township{i:02d}", _person(people), Role.TOWNSHIP_STAFF, organization=committee, may_export_records=True
+        )
     branches = Organization.objects.subtree_of([county.path]).branches().order_by("code")
     secretaries = {}
     for i, branch in enumerate(branches, start=1):

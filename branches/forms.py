@@ -201,6 +201,11 @@ class RoleChoiceMixin(forms.Form):
         queryset=PartyOrganization.objects.none(), required=False, label=_("Party organization")
     )
     starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), initial=timezone.localdate)
+    may_export_records = forms.BooleanField(
+        label=_("May export records to files"),
+        required=False,
+        help_text=_("Member lists to Excel or CSV. Give it only to those who need it."),
+    )
 
     def setup_role_fields(self, actor: User) -> None:
         scope = user_scope(actor)
@@ -236,7 +241,17 @@ class AccountCreateForm(RoleChoiceMixin):
     full_name = forms.CharField(label=_("Full name"), max_length=50)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False, validators=[phone_validator])
     email = forms.EmailField(label=_("Email"), required=False, help_text=_("Needed to reset the password by email."))
-    field_order = ["username", "full_name", "phone", "email", "role", "organization", "party_organization", "starts_on"]
+    field_order = [
+        "username",
+        "full_name",
+        "phone",
+        "email",
+        "role",
+        "organization",
+        "party_organization",
+        "starts_on",
+        "may_export_records",
+    ]
 
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -286,6 +286,11 @@ class RoleAssignment(models.Model):
         related_name="role_assignments",
         verbose_name=_("Party organization"),
     )
+    may_export_records = models.BooleanField(
+        _("may export records"),
+        default=False,
+        help_text=_("Exporting people's records to files is a right of its own, given role by role."),
+    )
     starts_on = models.DateField(_("starts on"), default=timezone.localdate)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     deputy_for = models.ForeignKey(

@@ -45,6 +45,10 @@ class UserScope:
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    @property
+    def may_export_records(self) -> bool:
+        return any(a.may_export_records for a in self.assignments if a.organization_id is not None)
+
     def sees(self, organization: Organization) -> bool:
         return (
             self.sees_everything

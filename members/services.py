@@ -159,5 +159,5 @@ def member_reveal_id_number(*, actor: User, member: Member) -> str:
     """The full number for a role that needs it; each look is recorded in the audit trail."""
     if not may_see_full_id_numbers(actor) or not may_edit_members_in(actor, member.branch):
         raise PermissionDenied
-    audit_event(member, actor=actor, changes={}, action=LogEntry.Action.ACCESS, note="id_number")
+    audit_event(member, actor=actor, changes={"full_id_number": ["", "viewed"]}, action=LogEntry.Action.ACCESS)
     return member.id_number

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.forms import attach_service_errors
 from branches.scope import user_scope
-from members import selectors, services
+from members import exports, selectors, services
 from members.filters import MemberFilter
 from members.forms import MemberForm
 from members.models import Member
@@ -31,9 +32,7 @@ def _require_member_access(request: HttpRequest) -> None:
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
     _require_member_access(request)
-    members = Member.objects.visible_to(request.user).select_related("branch")
-    filters = MemberFilter(request.GET or None, members, units=selectors.units_for_member_filter(request.user))
-    queryset = filters.qs if filters.is_valid() else members.active()
+    filters, queryset = _filtered_members(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     kept = {key: value for key, value in request.GET.items() if key != "page" and value}
     return render(
@@ -44,8 +43,43 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query_string": urlencode(kept),
             "may_create": selectors.branches_for_new_members(request.user).exists(),
+            "may_export": request.user.is_superuser or user_scope(request.user).may_export_records,
+            "may_export_full": services.may_see_full_id_numbers(request.user),
         },
     )
+
+
+def _filtered_members(request: HttpRequest):
+    members = Member.objects.visible_to(request.user).select_related("branch")
+    filters = MemberFilter(request.GET or None, members, units=selectors.units_for_member_filter(request.user))
+    return filters, (filters.qs if filters.is_valid() else members.active())
+
+
+@login_required
+def member_export(request: HttpRequest) -> HttpResponse:
+    """The current filtered list as .xlsx or .csv; a right of its own, and audited."""
+    _require_member_access(request)
+    file_format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    full_id_numbers = request.GET.get("full") == "1"
+    exports.check_may_export(request.user, full_id_numbers=full_id_numbers)
+    _filters, members = _filtered_members(request)
+    kept = urlencode({k: v for k, v in request.GET.items() if k not in ("format", "full", "page") and v})
+    exports.record_export(
+        request.user, count=members.count(), filters=kept, file_format=file_format, full_id_numbers=full_id_numbers
+    )
+    filename = quote(f"{_('Members')}-{timezone.localdate():%Y%m%d}.{file_format}")
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            exports.export_csv(members, full_id_numbers=full_id_numbers), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            exports.export_xlsx(members, full_id_numbers=full_id_numbers),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
