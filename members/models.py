@@ -371,3 +371,41 @@ class Transfer(models.Model):
     @property
     def out_of_county(self) -> bool:
         return self.to_unit_id is None
+
+
+class ImportBatch(models.Model):
+    """One uploaded roster: parsed and checked (the preview), then committed, all valid rows or none.
+
+    Parsed rows are kept as JSON with the ID numbers encrypted, so that the preview, the commit and the
+    file of rows to fix all work from one reading of the upload (which is not kept)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be checked")
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked: ready to commit")
+        COMMITTING = "committing", _("Being committed")
+        COMMITTED = "committed", _("Committed")
+        FAILED = "failed", _("Could not be read")
+
+    branch = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("branch"))
+    file_name = models.CharField(_("file"), max_length=200)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -94,7 +94,11 @@ def transfer_approve(*, actor: User, transfer: Transfer, to_branch: Organization
     """The waiting side approves and the member moves: into the named branch, or, for a transfer to
     a committee, into `to_branch`, one of the committee's branches."""
     with transaction.atomic(), audit_context(actor):
-        locked = Transfer.objects.select_for_update(of=("self",)).select_related("to_unit", "from_branch").get(pk=transfer.pk)
+        locked = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("to_unit", "from_branch")
+            .get(pk=transfer.pk)
+        )
         _check_pending(locked)
         if _waiting_is_receiving(locked):
             if not may_act_for_receiving_side(actor, locked):
@@ -143,7 +147,11 @@ def transfer_cancel(*, actor: User, transfer: Transfer) -> Transfer:
 def _close(actor: User, transfer: Transfer, status: str, reason: str, *, waiting_side: bool) -> Transfer:
     """Reject (the waiting side) or withdraw (the starting side) a pending transfer."""
     with transaction.atomic(), audit_context(actor, note=reason.strip()):
-        locked = Transfer.objects.select_for_update(of=("self",)).select_related("to_unit", "from_branch").get(pk=transfer.pk)
+        locked = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("to_unit", "from_branch")
+            .get(pk=transfer.pk)
+        )
         _check_pending(locked)
         side_check = (
             may_act_for_receiving_side if _waiting_is_receiving(locked) == waiting_side else may_act_for_sending_side

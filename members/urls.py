@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from members import lifecycle_views, transfer_views, views
+from members import import_views, lifecycle_views, transfer_views, views
 
 app_name = "members"
 
@@ -8,6 +8,13 @@ urlpatterns = [
     path("", views.member_list, name="list"),
     path("new/", views.member_create, name="member-create"),
     path("export/", views.member_export, name="export"),
+    path("import/", import_views.import_upload, name="import-upload"),
+    path("import/template/", import_views.import_template, name="import-template"),
+    path("import/<int:pk>/", import_views.import_batch, name="import"),
+    path("import/<int:pk>/progress/", import_views.import_progress, name="import-progress"),
+    path("import/<int:pk>/commit/", import_views.import_commit, name="import-commit"),
+    path("import/<int:pk>/problems/", import_views.import_problems, name="import-problems"),
+    path("import/<int:pk>/transfers/", import_views.import_request_transfers, name="import-transfers"),
     path("<int:pk>/", views.member_detail, name="member"),
     path("<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("<int:pk>/id-number/", views.member_reveal_id, name="member-id"),
