@@ -21,6 +21,7 @@ from members.models import (
     Occupation,
     PoliticalStatus,
     Registration,
+    Transfer,
 )
 
 # Region codes of real counties (so that the ID numbers pass the region check), most from "here".
@@ -134,7 +135,32 @@ def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
             members.append(member)
     Member.objects.bulk_create(members, batch_size=2000)
     _seed_registrations_and_evaluations(rng, branches, today)
+    _seed_pending_transfers(rng, branches, today)
     return len(members)
+
+
+def _seed_pending_transfers(rng: random.Random, branches: list[Organization], today: date) -> None:
+    """A few transfers waiting for the receiving side, one of them about to lapse."""
+    senders = rng.sample(branches, 8)
+    transfers = []
+    for number, sender in enumerate(senders):
+        member = Member.objects.filter(branch=sender, league_post="").order_by("pk").first()
+        receiver = rng.choice([b for b in branches if b.path[:8] != sender.path[:8]])
+        requester = RoleAssignment.objects.filter(organization=sender).values_list("user_id", flat=True).first()
+        if member is None or requester is None:
+            continue
+        transfers.append(
+            Transfer(
+                member=member,
+                from_branch=sender,
+                to_unit=receiver,
+                requested_by_id=requester,
+                sending_approved_by_id=requester,
+                requested_at=timezone.now() - timedelta(days=3 * number),
+                expires_on=today + timedelta(days=2 if number == 0 else 30 - 3 * number),
+            )
+        )
+    Transfer.objects.bulk_create(transfers)
 
 
 def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organization], today: date) -> None:

@@ -68,3 +68,17 @@ def test_more_counties_for_benchmarks(db):
     assert Organization.objects.count() == 3 * Organization.objects.filter(code__startswith="C001").count()
     third = User.objects.get(username="county_c003")
     assert Organization.objects.visible_to(third).count() == Organization.objects.count() // 3
+
+
+def test_the_demo_county_has_members_with_a_year_of_records(demo):
+    from members import idnumbers
+    from members.models import Evaluation, Member, Registration, Transfer
+
+    members = Member.objects.all()
+    assert 480 <= members.count() <= 600  # asked for 500; every branch gets at least three
+    assert not Organization.objects.branches().exclude(pk__in=members.values("branch")).exists()
+    for member in members.order_by("?")[:20]:
+        assert idnumbers.validate_id_number(member.id_number) == member.id_number
+        assert idnumbers.birth_date_of(member.id_number) == member.birth_date
+    assert Registration.objects.exists() and Evaluation.objects.exists()
+    assert Transfer.objects.pending().count() >= 5

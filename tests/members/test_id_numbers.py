@@ -104,3 +104,27 @@ def test_tomorrow_is_not_a_birth_date():
     number = idnumbers.with_check_character(f"520123{tomorrow:%Y%m%d}123")
     # stdnum accepts any real calendar date; the member rules refuse a future birth (test_member_rules).
     assert idnumbers.birth_date_of(number) == tomorrow
+
+
+def test_the_rotation_command_moves_every_record_to_the_new_key(tree, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from members.models import Member
+    from tests.conftest import make_member
+
+    member = make_member(tree["branch_a1"])
+    number = member.id_number
+    old_keys = list(settings.ID_NUMBER_KEYS)
+    settings.ID_NUMBER_KEYS = [Fernet.generate_key().decode(), *old_keys]
+    idnumbers.forget_keys()
+    try:
+        call_command("rotate_id_keys", "--rehash")
+        settings.ID_NUMBER_KEYS = settings.ID_NUMBER_KEYS[:1]  # the old key can now be retired
+        idnumbers.forget_keys()
+        stored = Member.objects.get(pk=member.pk)
+        assert stored.id_number == number
+        assert Member.objects.with_id_number(number).get() == stored
+    finally:
+        settings.ID_NUMBER_KEYS = old_keys
+        idnumbers.forget_keys()
