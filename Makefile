@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := leagueadmin.settings
 
-.PHONY: run test lint format messages clean var
+.PHONY: run test lint format messages bench clean var
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ messages: export DEBUG ?= 1
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=var
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Timings on PostgreSQL (set DATABASE_URL); printed, not asserted.
+bench: export SECRET_KEY ?= bench-only-secret-key
+bench: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
+bench: export ID_NUMBER_HASH_KEY ?= bench-only-hash-key
+bench: $(VENV)/.installed
+	$(PY) bench/members.py
 
 clean:
 	rm -rf var $(VENV)

@@ -1,0 +1,127 @@
+"""Member-list and roster-import timings on PostgreSQL (issue: member records).
+
+Usage: DATABASE_URL=postgres://… make bench    (or: python bench/members.py)
+
+Builds the demo county (10,000 members) in a throw-away database (leagueadmin_bench), then measures:
+- the member list page (server time through Django's test client, the median of several requests)
+  for the first page, a filtered page and a deep page, with the number of queries;
+- checking and committing a 10,000-row roster (.xlsx) into one branch.
+Timings are printed, never asserted (tests pin query counts instead).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leagueadmin.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+RUNS = 7
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL server: the benchmark measures the production database.")
+    setup_test_environment()
+    settings.DEBUG = True  # to count queries
+    connection.settings_dict["TEST"]["NAME"] = "leagueadmin_bench"  # apart from the test suite's database
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        started = time.perf_counter()
+        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+        print(f"seed_demo (1 county, 10,000 members): {time.perf_counter() - started:.1f} s")
+        measure_list_pages()
+        measure_import()
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def timed_get(client: Client, url: str, params: dict) -> tuple[float, int]:
+    times, queries = [], 0
+    for _ in range(RUNS):
+        reset_queries()
+        started = time.perf_counter()
+        response = client.get(url, params)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        queries = len(connection.queries)
+    return statistics.median(times) * 1000, queries
+
+
+def measure_list_pages() -> None:
+    from branches.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="county"))
+    scenarios = [
+        ("first page", {}),
+        ("filtered (age 22-24, women, basic grade)", {"age": "22-25", "sex": "F", "grade": "basic"}),
+        ("search by name", {"q": "王"}),
+        ("deep page (page 150)", {"page": 150}),
+        ("all records, sorted by birth date", {"status": "all", "order": "-birth_date"}),
+    ]
+    print(f"\nmember list, county staff, {RUNS} requests each (median server time):")
+    print(f"  {'scenario':45} {'ms':>8} {'queries':>8}")
+    for label, params in scenarios:
+        ms, queries = timed_get(client, "/members/", params)
+        print(f"  {label:45} {ms:8.1f} {queries:8d}")
+
+
+def roster(rows: int) -> bytes:
+    from members import idnumbers
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("团员")
+    sheet.append(["姓名", "身份证号码", "民族", "学历", "职业", "入团时间"])
+    for i in range(rows):
+        born = date(1999 + i % 9, 1 + i % 12, 1 + i % 28)
+        number = idnumbers.with_check_character(f"110105{born:%Y%m%d}{i % 1000:03d}")
+        sheet.append([f"导入{i:05d}", number, "汉族", "高中", "工人", f"{born.year + 15}-05-04"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def measure_import(rows: int = 10_000) -> None:
+    from branches.models import Organization, User
+    from members import imports
+
+    content = roster(rows)
+    actor = User.objects.get(username="county")
+    branch = Organization.objects.branches().order_by("code").first()
+    started = time.perf_counter()
+    table = imports.read_table("bench.xlsx", content)
+    read = time.perf_counter() - started
+    batch = imports.create_batch(actor=actor, branch=branch, file_name="bench.xlsx")
+    started = time.perf_counter()
+    imports.check_batch(batch, table)
+    checked = time.perf_counter() - started
+    started = time.perf_counter()
+    result = imports.commit_batch(actor=actor, batch=batch)
+    committed = time.perf_counter() - started
+    print(f"\nimport of {rows:,} rows (.xlsx, {len(content) / 1024:.0f} KiB):")
+    print(
+        f"  read {read:.1f} s, check {checked:.1f} s, commit {committed:.1f} s; total {read + checked + committed:.1f} s"
+    )
+    print(f"  created {result.created:,}, updated {result.updated:,}")
+
+
+if __name__ == "__main__":
+    main()
