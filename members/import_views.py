@@ -130,6 +130,8 @@ def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
+    if not selectors.branches_for_new_members(request.user).exists():
+        raise PermissionDenied
     return _xlsx_response(imports.template_xlsx(), _("roster template"))
 
 

@@ -15,6 +15,14 @@ IN_A1 = dict(county_staff=200, township_a_staff=200, secretary_a1=200, deputy_a1
 MATRIX = [
     ("members:list", False, expect(403, **RECORD_ROLES)),
     ("members:member-create", False, expect(403, **RECORD_ROLES)),
+    ("members:over-age", False, expect(403, **RECORD_ROLES)),
+    ("members:registration", False, expect(403, **RECORD_ROLES)),
+    ("members:transfers", False, expect(403, **RECORD_ROLES)),
+    ("members:transfer-receive", False, expect(403, **RECORD_ROLES)),
+    ("members:import-upload", False, expect(403, **RECORD_ROLES)),
+    ("members:import-template", False, expect(403, **RECORD_ROLES)),
+    ("members:member-transfer", True, expect(404, **IN_A1)),
+    ("members:member-leave", True, expect(404, **IN_A1)),
     ("members:member", True, expect(404, **IN_A1)),
     ("members:member-edit", True, expect(404, **IN_A1)),
 ]
