@@ -40,6 +40,7 @@ from branches.models import (
 )
 from branches.scope import user_scope
 from leagueadmin.celery import app as celery_app
+from members.selectors import member_summary
 
 
 @require_safe
@@ -104,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["without_party"] = selectors.units_without_party_pairing(user)
     if scope.has_role(Role.SECURITY_ADMIN):
         context["locked_usernames"] = selectors.locked_usernames_recent()
+    context["members"] = member_summary(user)
     own_units = [a.organization for a in scope.assignments if a.organization is not None]
     own_units += Organization.objects.filter(path__in=scope.exact_paths)  # a Party organizer's pairings
     context["own_units"] = list(dict.fromkeys(own_units))

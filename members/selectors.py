@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from branches.audit import ACTION_LABELS, describe_changes
 from branches.models import Organization, User, subtree_filter
 from branches.scope import user_scope
-from members.models import Member
+from members.models import Member, add_years
 
 
 def get_member_for_user(user: User, pk: int) -> Member:
@@ -71,3 +73,38 @@ def yearly_record(member: Member) -> list[YearRecord]:
         YearRecord(year, registered.get(year), graded.get(year, ""))
         for year in sorted(registered.keys() | graded.keys(), reverse=True)
     ]
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    active: int
+    registered_this_year: int
+    over_age_due: int
+    transfers_waiting: int
+
+
+def member_summary(user: User) -> MemberSummary | None:
+    """The member figures and to-dos of the user's scope for the home page (a handful of queries)."""
+    from members.lifecycle import over_age_due
+    from members.models import Registration, Transfer
+    from members.transfers import may_act_for_receiving_side, may_act_for_sending_side
+
+    if not (user.is_superuser or user_scope(user).record_paths):
+        return None
+    members = Member.objects.visible_to(user)
+    active = members.active()
+    year = timezone.localdate().year
+    pending = Transfer.objects.visible_to(user).pending().select_related("from_branch", "to_unit")
+    waiting = sum(
+        1
+        for t in pending
+        if (may_act_for_receiving_side if t.sending_approved_by_id else may_act_for_sending_side)(user, t)
+    )
+    return MemberSummary(
+        active=active.count(),
+        registered_this_year=Registration.objects.filter(year=year, member__in=active).count(),
+        over_age_due=over_age_due(members, today=timezone.localdate())
+        .filter(birth_date__lte=add_years(timezone.localdate(), -settings.LEAGUE_RULES["leaving_age"]))
+        .count(),
+        transfers_waiting=waiting,
+    )

@@ -98,13 +98,13 @@ def test_temporary_passwords_meet_the_policy_and_avoid_look_alike_characters():
 @pytest.mark.parametrize(
     ("persona", "url_name", "limit"),
     [
-        ("county_staff", "home", 12),
+        ("county_staff", "home", 16),
         ("county_staff", "branches:tree", 8),
         ("county_staff", "branches:party-organizations", 8),
         ("county_staff", "branches:accounts", 10),
         ("security_admin", "branches:sign-ins", 10),
         ("audit_admin", "branches:audit", 10),
-        ("secretary_a1", "home", 10),
+        ("secretary_a1", "home", 16),
     ],
 )
 def test_list_pages_need_a_bounded_number_of_queries(
