@@ -46,8 +46,13 @@ class UserScope:
         return bool(self.roles.intersection(roles))
 
     @property
+    def export_paths(self) -> tuple[str, ...]:
+        """Units whose people's records the user may export: those of roles given the export right."""
+        return _outermost({a.organization.path for a in self.assignments if a.may_export_records and a.organization})
+
+    @property
     def may_export_records(self) -> bool:
-        return any(a.may_export_records for a in self.assignments if a.organization_id is not None)
+        return bool(self.export_paths)
 
     def sees(self, organization: Organization) -> bool:
         return (

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from branches.audit import audit_event
-from branches.models import User
+from branches.models import User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member
 from members.services import may_see_full_id_numbers
@@ -61,11 +61,18 @@ def columns(full_id_numbers: bool) -> list[Column]:
     ]
 
 
-def check_may_export(actor: User, *, full_id_numbers: bool) -> None:
-    if not (actor.is_superuser or user_scope(actor).may_export_records):
+def exportable(actor: User, members: QuerySet[Member], *, full_id_numbers: bool) -> QuerySet[Member]:
+    """The members the actor may export: under the units of roles given the export right, and, with
+    full ID numbers, only under the units the actor manages as staff."""
+    if actor.is_superuser:
+        return members
+    scope = user_scope(actor)
+    if not scope.may_export_records or (full_id_numbers and not may_see_full_id_numbers(actor)):
         raise PermissionDenied
-    if full_id_numbers and not may_see_full_id_numbers(actor):
-        raise PermissionDenied
+    members = members.filter(subtree_filter(scope.export_paths, "branch__path"))
+    if full_id_numbers:
+        members = members.filter(subtree_filter(scope.managed_paths, "branch__path"))
+    return members
 
 
 def rows(members: Iterable[Member], cols: list[Column]) -> Iterator[list[object]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,8 @@ ALL_STATUSES = "all"
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    # A whole ID number searched for arrives as its keyed hash (members.views._search_redirect).
+    idh = django_filters.CharFilter(field_name="id_number_hash", widget=forms.HiddenInput)
     unit = django_filters.ModelChoiceFilter(queryset=Organization.objects.none(), method="in_unit", label=_("Unit"))
     sector = django_filters.ChoiceFilter(field_name="branch__sector", choices=Sector.choices, label=_("Sector"))
     age = django_filters.ChoiceFilter(
@@ -74,7 +77,8 @@ class MemberFilter(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet:
         queryset = super().qs
-        if not self.form.cleaned_data.get("status"):
+        chosen = self.form.cleaned_data.get("status") if self.is_bound and self.form.is_valid() else None
+        if not chosen:
             queryset = queryset.filter(status=MemberStatus.ACTIVE)
         return queryset
 

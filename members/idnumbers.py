@@ -86,6 +86,15 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
+def encrypt_bytes(content: bytes) -> bytes:
+    """Other personal data at rest (a roster waiting to be checked), under the same keys."""
+    return _fernet().encrypt(content)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _fernet().decrypt(bytes(token))
+
+
 def lookup_hash(number: str) -> str:
     key = settings.ID_NUMBER_HASH_KEY.encode()
     return hmac.new(key, normalize(number).encode(), hashlib.sha256).hexdigest()

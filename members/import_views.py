@@ -3,10 +3,10 @@ the rows to fix, the template, and transfer requests for people active elsewhere
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from urllib.parse import quote
 
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from members import imports, selectors, tasks
+from branches.audit import audit_event
+from members import idnumbers, imports, selectors, tasks
 from members.models import ImportBatch
-from members.services import may_edit_members_in
+from members.services import may_edit_members_in, may_see_full_id_numbers
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,7 +40,7 @@ class UploadForm(forms.Form):
 
 def _get_batch_for_user(request: HttpRequest, pk: int) -> ImportBatch:
     batch = get_object_or_404(ImportBatch.objects.select_related("branch"), pk=pk)
-    if not may_edit_members_in(request.user, batch.branch):
+    if not imports.batch_visible_to(request.user, batch):
         raise Http404  # the same answer as for a missing batch
     return batch
 
@@ -66,8 +67,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 )
                 if len(table) - 1 > imports.BACKGROUND_THRESHOLD:
                     batch.total_rows = len(table) - 1
-                    batch.save(update_fields=["total_rows"])
-                    tasks.check_import.delay_on_commit(batch.pk, base64.b64encode(content).decode())
+                    batch.upload_encrypted = idnumbers.encrypt_bytes(content)
+                    batch.save(update_fields=["total_rows", "upload_encrypted"])
+                    tasks.check_import.delay_on_commit(batch.pk)  # the task takes the id, not the data
                 else:
                     imports.check_batch(batch, table)
                 return redirect("members:import", pk=batch.pk)
@@ -95,7 +97,9 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    batch = _get_batch_for_user(request, pk)
+    batch = get_object_or_404(ImportBatch.objects.defer("rows", "upload_encrypted").select_related("branch"), pk=pk)
+    if not may_edit_members_in(request.user, batch.branch):
+        raise Http404
     return JsonResponse({"status": batch.status, "percent": batch.progress_percent, "message": batch.message})
 
 
@@ -125,7 +129,14 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _get_batch_for_user(request, pk)
-    return _xlsx_response(imports.problem_rows_xlsx(batch), _("rows to fix"))
+    full = batch.created_by_id == request.user.pk or may_see_full_id_numbers(request.user, batch.branch)
+    audit_event(
+        request.user,
+        actor=request.user,
+        action=LogEntry.Action.ACCESS,
+        changes={"export": ["", f"{batch.file_name} · {_('rows to fix')}"], "full_id_numbers": ["", full]},
+    )
+    return _xlsx_response(imports.problem_rows_xlsx(batch, full_id_numbers=full), _("rows to fix"))
 
 
 @login_required

@@ -25,14 +25,16 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
+from branches.forms import phone_validator
 from branches.models import Organization, User
 from members import idnumbers
+from members.exports import neutralize
 from members.models import (
     ETHNICITY_CHOICES,
     Education,
@@ -166,6 +168,28 @@ def parse_date(value: Any) -> date:
     raise ValueError(_("%(value)s is not a date (write it as 2003-02-14).") % {"value": text})
 
 
+def _text_of(key: str) -> Callable[[Any], str]:
+    """Plain text, no longer than the member record's field holds."""
+    limit = Member._meta.get_field(key).max_length
+
+    def parse(value: Any) -> str:
+        text = _text(value)
+        if limit and len(text) > limit:
+            raise ValueError(_("At most %(n)d characters.") % {"n": limit})
+        return text
+
+    return parse
+
+
+def _phone(value: Any) -> str:
+    text = _text(value)
+    try:
+        phone_validator(text)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from None
+    return text
+
+
 @dataclass(frozen=True)
 class ImportColumn:
     key: str
@@ -176,7 +200,9 @@ class ImportColumn:
 
 
 COLUMNS = [
-    ImportColumn("name", gettext_lazy("Full name"), ("姓名", "名字", "团员姓名"), required=True),
+    ImportColumn(
+        "name", gettext_lazy("Full name"), ("姓名", "名字", "团员姓名"), required=True, parse=_text_of("name")
+    ),
     ImportColumn(
         "id_number", gettext_lazy("ID number"), ("身份证号码", "身份证号", "公民身份号码", "身份证"), required=True
     ),
@@ -188,7 +214,7 @@ COLUMNS = [
         parse=lambda v: _choice_parser(ETHNICITY_CHOICES, _ethnicity_short())(_text(v)),
     ),
     ImportColumn("birth_date", gettext_lazy("Date of birth"), ("出生日期", "出生年月", "生日"), parse=parse_date),
-    ImportColumn("phone", gettext_lazy("Mobile phone"), ("手机号码", "联系电话", "手机", "电话")),
+    ImportColumn("phone", gettext_lazy("Mobile phone"), ("手机号码", "联系电话", "手机", "电话"), parse=_phone),
     ImportColumn(
         "education",
         gettext_lazy("Education"),
@@ -221,9 +247,12 @@ COLUMNS = [
         )(_text(v)),
     ),
     ImportColumn(
-        "workplace", gettext_lazy("Workplace or school"), ("工作单位或学校", "工作单位", "学校", "单位", "就读学校")
+        "workplace",
+        gettext_lazy("Workplace or school"),
+        ("工作单位或学校", "工作单位", "学校", "单位", "就读学校"),
+        parse=_text_of("workplace"),
     ),
-    ImportColumn("native_place", gettext_lazy("Native place"), ("籍贯",)),
+    ImportColumn("native_place", gettext_lazy("Native place"), ("籍贯",), parse=_text_of("native_place")),
     ImportColumn(
         "joined_on",
         gettext_lazy("Date joined the League"),
@@ -231,8 +260,15 @@ COLUMNS = [
         required=True,
         parse=parse_date,
     ),
-    ImportColumn("admission_number", gettext_lazy("Admission number"), ("发展团员编号", "团员编号")),
-    ImportColumn("card_number", gettext_lazy("Membership card number"), ("团员证编号", "团员证号")),
+    ImportColumn(
+        "admission_number",
+        gettext_lazy("Admission number"),
+        ("发展团员编号", "团员编号"),
+        parse=_text_of("admission_number"),
+    ),
+    ImportColumn(
+        "card_number", gettext_lazy("Membership card number"), ("团员证编号", "团员证号"), parse=_text_of("card_number")
+    ),
     ImportColumn(
         "league_post",
         gettext_lazy("League post"),
@@ -277,6 +313,14 @@ def match_headers(header: list[Any]) -> tuple[dict[int, str], list[str]]:
 
 
 # --- checking -----------------------------------------------------------------------------------
+
+
+def batch_visible_to(user: User, batch: ImportBatch) -> bool:
+    """A batch is for those who work in every branch its rows go to (the creator chose them so)."""
+    if not may_edit_members_in(user, batch.branch):
+        return False
+    others = {row.get("branch_id") for row in batch.rows} - {None, batch.branch_id}
+    return all(may_edit_members_in(user, branch) for branch in Organization.objects.filter(pk__in=others))
 
 
 def create_batch(*, actor: User, branch: Organization, file_name: str) -> ImportBatch:
@@ -333,7 +377,11 @@ def check_batch(batch: ImportBatch, table: list[list[Any]]) -> ImportBatch:
             if member is not None and branch is not None and member.branch_id == branch.pk:
                 row["member_id"] = member.pk
             elif member is not None:
-                row["elsewhere"] = {"member_id": member.pk, "branch": member.branch.name}
+                visible = may_edit_members_in(batch.created_by, member.branch)
+                row["elsewhere"] = {
+                    "member_id": member.pk,
+                    "branch": member.branch.name if visible else str(_("a branch outside your units")),
+                }
         row["action"] = (
             "error"
             if row["problems"]
@@ -428,7 +476,7 @@ class CommitResult:
 
 def commit_batch(*, actor: User, batch: ImportBatch) -> CommitResult:
     """Write every valid row (new members created, known ones updated) in one transaction, or none."""
-    if not may_edit_members_in(actor, batch.branch):
+    if not batch_visible_to(actor, batch):
         raise PermissionDenied
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(
         status=ImportBatch.Status.COMMITTING
@@ -439,15 +487,16 @@ def commit_batch(*, actor: User, batch: ImportBatch) -> CommitResult:
     try:
         with transaction.atomic():
             result = _write_rows(actor, batch)
-    except (IntegrityError, ValidationError):
+    except (DatabaseError, ValidationError):
         # Someone recorded one of these people meanwhile: nothing was written; check the file again.
+        message = _("Nothing was written: the members changed since the check. Upload the file again.")
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, message=message)
+        raise ValidationError(message) from None
+    except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.FAILED,
-            message=_("Nothing was written: the members changed since the check. Upload the file again."),
+            status=ImportBatch.Status.FAILED, message=_("Nothing was written: an unexpected error stopped the commit.")
         )
-        raise ValidationError(
-            _("Nothing was written: the members changed since the check. Upload the file again.")
-        ) from None
+        raise
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.COMMITTED, committed_at=timezone.now())
     return result
 
@@ -523,18 +572,21 @@ def _entry(content_type, member: Member, actor: User, action: int, changes: dict
 # --- after the preview --------------------------------------------------------------------------
 
 
-def problem_rows_xlsx(batch: ImportBatch) -> bytes:
-    """The rows with problems, in the template's columns plus a column saying what to fix."""
+def problem_rows_xlsx(batch: ImportBatch, *, full_id_numbers: bool) -> bytes:
+    """The rows with problems, in the template's columns plus a column saying what to fix. Cells are
+    formula-safe; ID numbers are whole only for those who may see them (the uploader, staff)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Rows to fix"))
     sheet.append([*(str(c.label) for c in COLUMNS), _("Problems")])
     for row in batch.rows:
         if row["action"] != "error":
             continue
-        number = idnumbers.decrypt(row["id"]) if row.get("id") else ""
+        number = (
+            idnumbers.decrypt(row["id"]) if row.get("id") and full_id_numbers else row["values"].get("id_number", "")
+        )
         values = [number if c.key == "id_number" else row["values"].get(c.key, "") for c in COLUMNS]
         problems = "；".join(f"{column}: {message}" for column, message in row["problems"])
-        sheet.append([*values, problems])
+        sheet.append([neutralize(value) for value in [*values, problems]])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -549,8 +601,11 @@ def template_xlsx() -> bytes:
     return output.getvalue()
 
 
+@transaction.atomic
 def request_transfers(*, actor: User, batch: ImportBatch) -> int:
     """For the people found active in another branch: ask for their transfer into the batch's branch."""
+    if not batch_visible_to(actor, batch):
+        raise PermissionDenied
     requested = 0
     for row in batch.rows:
         if row["action"] != "elsewhere":

@@ -394,6 +394,8 @@ class ImportBatch(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     rows = models.JSONField(default=list, editable=False)
+    # The upload waiting for a background check, encrypted like the ID numbers in it; emptied once read.
+    upload_encrypted = models.BinaryField(null=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)

@@ -47,9 +47,13 @@ def may_edit_members_in(actor: User, branch: Organization) -> bool:
     return any(branch.path.startswith(path) for path in scope.record_paths)
 
 
-def may_see_full_id_numbers(actor: User) -> bool:
-    """County and township staff verify identities against the national platform; others see masks."""
-    return actor.is_superuser or user_scope(actor).has_role(*STAFF_ROLES)
+def may_see_full_id_numbers(actor: User, branch: Organization | None = None) -> bool:
+    """County and township staff verify identities against the national platform, for the units they
+    manage; others see masks. Without a branch: whether the user may for some unit."""
+    if actor.is_superuser:
+        return True
+    scope = user_scope(actor)
+    return scope.manages(branch) if branch is not None else scope.has_role(*STAFF_ROLES)
 
 
 def check_member_rules(fields: dict[str, Any], *, id_number: str, today: date | None = None) -> dict[str, Any]:
@@ -157,7 +161,7 @@ def member_update(*, actor: User, member: Member, id_number: str | None = None, 
 
 def member_reveal_id_number(*, actor: User, member: Member) -> str:
     """The full number for a role that needs it; each look is recorded in the audit trail."""
-    if not may_see_full_id_numbers(actor) or not may_edit_members_in(actor, member.branch):
+    if not may_see_full_id_numbers(actor, member.branch):
         raise PermissionDenied
     audit_event(member, actor=actor, changes={"full_id_number": ["", "viewed"]}, action=LogEntry.Action.ACCESS)
     return member.id_number

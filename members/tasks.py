@@ -1,12 +1,11 @@
 """Background work on member records."""
 
-import base64
-
 from celery import shared_task
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from branches.models import User
-from members import imports
+from members import idnumbers, imports
 from members.models import ImportBatch
 from members.transfers import transfers_lapse_due
 
@@ -18,8 +17,9 @@ def lapse_transfers() -> int:
 
 
 @shared_task(name="members.check_import")
-def check_import(batch_id: int, content_b64: str) -> str:
-    """Check a large roster upload. Claims the batch first, so a redelivered task does nothing."""
+def check_import(batch_id: int) -> str:
+    """Check a large roster upload. Claims the batch first, so a redelivered task does nothing; any
+    failure marks the batch failed rather than leaving it "being checked"."""
     claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
         status=ImportBatch.Status.CHECKING
     )
@@ -27,11 +27,15 @@ def check_import(batch_id: int, content_b64: str) -> str:
         return "already claimed"
     batch = ImportBatch.objects.get(pk=batch_id)
     try:
-        table = imports.read_table(batch.file_name, base64.b64decode(content_b64))
+        content = idnumbers.decrypt_bytes(batch.upload_encrypted)
+        ImportBatch.objects.filter(pk=batch_id).update(upload_encrypted=None)
+        imports.check_batch(batch, imports.read_table(batch.file_name, content))
     except imports.ImportFileError as exc:
         imports.fail_batch(batch, str(exc))
         return "failed"
-    imports.check_batch(batch, table)
+    except Exception:
+        imports.fail_batch(batch, _("The check stopped on an unexpected error; upload the file again."))
+        raise
     return "checked"
 
 

@@ -110,9 +110,10 @@ def transfer_receive(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 attach_service_errors(form, exc)
             else:
-                messages.success(
-                    request, _("The request has been sent to %(branch)s.") % {"branch": member.branch.name}
+                where = (
+                    member.branch.name if may_edit_members_in(request.user, member.branch) else _("the member's branch")
                 )
+                messages.success(request, _("The request has been sent to %(branch)s.") % {"branch": where})
                 return redirect("members:transfer", pk=transfer.pk)
     return render(request, "members/transfer_form.html", {"form": form, "title": _("Request a member's transfer")})
 

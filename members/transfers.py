@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.audit import audit_context
-from branches.models import Organization, OrganizationKind, User
+from branches.models import Organization, OrganizationKind, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, Transfer, TransferStatus
 from members.services import may_edit_members_in
@@ -214,7 +214,13 @@ def transfers_lapse_due(today: date | None = None) -> int:
 
 
 def find_member_for_receiving(actor: User, id_number: str) -> Member | None:
-    """The receiving side names a person by full ID number; they learn only who and where."""
-    if not user_scope(actor).record_paths and not actor.is_superuser:
+    """The receiving side names a person of its county by full ID number (which it must already
+    know); the branch is shown to it only where it lies in its own units."""
+    scope = user_scope(actor)
+    if not scope.record_paths and not actor.is_superuser:
         raise PermissionDenied
-    return Member.objects.active().with_id_number(id_number).select_related("branch").first()
+    counties = {path[: Organization.steplen] for path in scope.record_paths}
+    members = Member.objects.active().with_id_number(id_number).select_related("branch")
+    if not actor.is_superuser:
+        members = members.filter(subtree_filter(counties, "branch__path"))
+    return members.first()

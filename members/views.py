@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from branches.forms import attach_service_errors
 from branches.scope import user_scope
-from members import exports, selectors, services
+from members import exports, idnumbers, selectors, services
 from members.filters import MemberFilter
 from members.forms import MemberForm
 from members.models import Member
@@ -29,12 +29,30 @@ def _require_member_access(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _safe_params(data, *, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """Filter parameters fit for a URL or the audit trail: a whole ID number becomes its keyed hash."""
+    params = {key: value for key, value in data.items() if key not in ("csrfmiddlewaretoken", *drop) and value}
+    number = idnumbers.normalize(params.get("q", ""))
+    if len(number) == 18:
+        params.pop("q")
+        params["idh"] = idnumbers.lookup_hash(number)
+    return params
+
+
+def _search_redirect(request: HttpRequest) -> HttpResponse:
+    """The search form is posted, so that a whole ID number typed into it never appears in a URL or
+    an access log."""
+    return redirect(f"{request.path}?{urlencode(_safe_params(request.POST))}")
+
+
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
     _require_member_access(request)
+    if request.method == "POST":
+        return _search_redirect(request)
     filters, queryset = _filtered_members(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    kept = {key: value for key, value in request.GET.items() if key != "page" and value}
+    kept = _safe_params(request.GET, drop=("page",))
     return render(
         request,
         "members/member_list.html",
@@ -50,9 +68,20 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered_members(request: HttpRequest):
+    """The list's filters; one that does not make sense (a unit out of scope, a typo) is dropped with
+    a message next to it, and the others still apply: an error never widens the list."""
     members = Member.objects.visible_to(request.user).select_related("branch")
-    filters = MemberFilter(request.GET or None, members, units=selectors.units_for_member_filter(request.user))
-    return filters, (filters.qs if filters.is_valid() else members.active())
+    units = selectors.units_for_member_filter(request.user)
+    filters = MemberFilter(request.GET or None, members, units=units)
+    if filters.is_bound and not filters.is_valid():
+        valid = request.GET.copy()
+        for name in filters.errors:
+            valid.pop(name, None)
+        shown_errors = filters.errors
+        filters = MemberFilter(valid, members, units=units)
+        filters.is_valid()
+        filters.form._errors.update(shown_errors)
+    return filters, filters.qs
 
 
 @login_required
@@ -61,9 +90,9 @@ def member_export(request: HttpRequest) -> HttpResponse:
     _require_member_access(request)
     file_format = "csv" if request.GET.get("format") == "csv" else "xlsx"
     full_id_numbers = request.GET.get("full") == "1"
-    exports.check_may_export(request.user, full_id_numbers=full_id_numbers)
     _filters, members = _filtered_members(request)
-    kept = urlencode({k: v for k, v in request.GET.items() if k not in ("format", "full", "page") and v})
+    members = exports.exportable(request.user, members, full_id_numbers=full_id_numbers)
+    kept = urlencode(_safe_params(request.GET, drop=("format", "full", "page")))
     exports.record_export(
         request.user, count=members.count(), filters=kept, file_format=file_format, full_id_numbers=full_id_numbers
     )
@@ -94,7 +123,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "years": selectors.yearly_record(member),
             "may_edit": member.is_active and services.may_edit_members_in(request.user, member.branch),
             "may_reinstate": not member.is_active and services.may_edit_members_in(request.user, member.branch),
-            "may_reveal": services.may_see_full_id_numbers(request.user),
+            "may_reveal": services.may_see_full_id_numbers(request.user, member.branch),
         },
     )
 

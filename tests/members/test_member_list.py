@@ -80,9 +80,15 @@ def test_filter_by_unit_takes_its_subtree(client, tree, people, login, roster):
     assert names(response) == {"青年甲", "青年乙", "学生丙"}
 
 
-def test_a_unit_outside_scope_is_not_a_valid_filter(client, tree, people, login, roster):
-    response = login(people["township_a_staff"]).get(reverse("members:list"), {"unit": tree["township_b"].pk})
-    assert "乙镇丁" not in names(response)
+def test_an_invalid_filter_is_dropped_with_a_message_and_never_widens_the_list(client, tree, people, login, roster):
+    login(people["county_staff"])
+    response = client.get(reverse("members:list"), {"unit": 999999, "sex": "F"})
+    assert "unit" in response.context["filters"].form.errors
+    assert names(response) == {"青年乙"}  # the valid filter still applies
+    for params in [{"age": "zzz"}, {"page": "abc"}, {"order": "nonsense"}, {"grade": "x", "sex": "M"}]:
+        assert client.get(reverse("members:list"), params).status_code == 200
+    response = client.get(reverse("members:export"), {"unit": 999999, "sex": "F"})
+    assert response.status_code in (200, 403)
 
 
 def test_sorting(client, tree, people, login, roster):
@@ -127,3 +133,14 @@ def test_the_list_needs_a_bounded_number_of_queries_at_county_size(
     assert response.context["page"].paginator.count == 0
     response = client.get(reverse("members:list"), {"status": "all"})
     assert response.context["page"].paginator.count == 10_001
+
+
+def test_a_whole_id_number_never_lands_in_a_url(client, tree, people, login, roster):
+    login(people["county_staff"])
+    number = roster["older"].id_number
+    response = client.post(reverse("members:list"), {"q": f" {number} ", "sex": "F"})
+    assert response.status_code == 302
+    assert number not in response["Location"] and "idh=" in response["Location"]
+    page = client.get(response["Location"])
+    assert names(page) == {"青年乙"}
+    assert number not in page.content.decode()  # nor in pagination or export links
