@@ -16,6 +16,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import RoleAssignment, User
@@ -64,6 +65,40 @@ def audit_event(
         actor=actor,
         additional_data=additional or None,
     )
+
+
+def audit_events_bulk(
+    changes_by_instance: list[tuple[models.Model, dict[str, list[Any]]]],
+    *,
+    actor: User | None,
+    action: int = LogEntry.Action.UPDATE,
+    note: str = "",
+    on_behalf_of: User | None = None,
+) -> None:
+    """One entry per instance, written in one INSERT: for changes made in bulk (registration of a
+    branch, an imported roster), where per-row saves and their signals would be far too slow."""
+    additional = {
+        key: value
+        for key, value in {"note": note, "on_behalf_of": getattr(on_behalf_of, "username", None)}.items()
+        if value
+    }
+    now = timezone.now()
+    entries = []
+    for instance, changes in changes_by_instance:
+        entries.append(
+            LogEntry(
+                content_type=ContentType.objects.get_for_model(instance),
+                object_pk=str(instance.pk),
+                object_id=instance.pk,
+                object_repr=str(instance),
+                action=action,
+                changes={key: [_plain(old), _plain(new)] for key, (old, new) in changes.items()},
+                actor=actor,
+                additional_data=additional or None,
+                timestamp=now,
+            )
+        )
+    LogEntry.objects.bulk_create(entries, batch_size=1000)
 
 
 def _plain(value: Any) -> Any:

@@ -8,10 +8,12 @@ import random
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from branches.models import Organization, RoleAssignment, Sector
 from members import idnumbers
+from members.lifecycle import excellent_cap
 from members.models import (
     Education,
     Evaluation,
@@ -22,6 +24,7 @@ from members.models import (
     PoliticalStatus,
     Registration,
     Transfer,
+    add_years,
 )
 
 # Region codes of real counties (so that the ID numbers pass the region check), most from "here".
@@ -46,7 +49,7 @@ TARGET_MEMBERS = 10_000
 
 def _birth_date(rng: random.Random, today: date, sector: str, name: str) -> date:
     if sector == Sector.SCHOOL:
-        low, high = (14, 16) if "中学" in name and "年级" in name else (15, 19)
+        low, high = (14.1, 16) if "中学" in name and "年级" in name else (15, 19)
     elif rng.random() < 0.04:
         low, high = (27.5, 28.2)  # about to turn 28, or just past it: the over-age list has work
     else:
@@ -110,7 +113,9 @@ def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
             sex = rng.choice("MF")
             born = _birth_date(rng, today, branch.sector, branch.name)
             age = (today - born).days // 365
-            joined = min(born + timedelta(days=int(rng.uniform(14, 16.5) * 365.25) + 1), today - timedelta(days=30))
+            # Joined at 14 to 16 and a half, never before the 14th birthday, never in the future.
+            fourteenth = add_years(born, 14)
+            joined = min(fourteenth + timedelta(days=rng.randrange(0, 900)), today)
             member = Member(
                 branch=branch,
                 name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2, 2]))),
@@ -176,11 +181,18 @@ def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organ
     evaluations, registrations = [], []
     # Some branches are late with this year's registration: the county's reminders have work.
     late = {b.pk for b in branches if rng.random() < 0.3}
-    for member in Member.objects.filter(branch__in=branches).only("pk", "branch_id", "joined_on"):
+    excellent_left: dict[int, int] = {}
+    evaluated = Member.objects.filter(branch__in=branches, joined_on__year__lt=this_year)
+    for branch_id, count in evaluated.order_by().values_list("branch_id").annotate(n=Count("pk")):
+        excellent_left[branch_id] = excellent_cap(count)  # the evaluation's cap holds in the demo too
+    for member in evaluated.only("pk", "branch_id", "joined_on"):
         recorder = recorder_by_branch.get(member.branch_id, fallback)
-        if member.joined_on.year >= this_year:
-            continue
         grade = rng.choices(grades, [20, 65, 12, 3])[0]
+        if grade == EvaluationGrade.EXCELLENT:
+            if excellent_left[member.branch_id] == 0:
+                grade = EvaluationGrade.QUALIFIED
+            else:
+                excellent_left[member.branch_id] -= 1
         evaluations.append(
             Evaluation(
                 member_id=member.pk,

@@ -34,6 +34,10 @@ AGE_BANDS = {
 ALL_STATUSES = "all"
 
 
+class OrderingFilter(django_filters.OrderingFilter):
+    descending_fmt = _("%s (descending)")  # in our catalog: django-filter has no Simplified Chinese
+
+
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     # A whole ID number searched for arrives as its keyed hash (members.views._search_redirect).
@@ -58,7 +62,7 @@ class MemberFilter(django_filters.FilterSet):
         label=_("Registration"),
     )
     grade = django_filters.ChoiceFilter(choices=EvaluationGrade.choices, method="by_last_grade", label=_("Last grade"))
-    order = django_filters.OrderingFilter(
+    order = OrderingFilter(
         fields=(("name", "name"), ("birth_date", "birth_date"), ("joined_on", "joined_on"), ("branch__path", "branch")),
         field_labels={
             "name": _("Full name"),

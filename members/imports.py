@@ -19,18 +19,19 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
+from branches.audit import audit_events_bulk
 from branches.forms import phone_validator
 from branches.models import Organization, User
 from members import idnumbers
@@ -86,7 +87,8 @@ def _read_xlsx(content: bytes) -> list[list[Any]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        # Stop reading past the limit: a sheet of a million rows must not hold a worker for minutes.
+        return [list(row) for row in islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)]
     except Exception as exc:
         raise ImportFileError(_("The workbook cannot be read; is it damaged?")) from exc
 
@@ -103,7 +105,7 @@ def _read_csv(content: bytes) -> list[list[Any]]:
     if "\x00" in text:
         raise ImportFileError(_("This is not a spreadsheet or CSV file."))
     try:
-        return list(csv.reader(io.StringIO(text)))
+        return list(islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2))
     except csv.Error as exc:
         raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
 
@@ -330,6 +332,14 @@ def create_batch(*, actor: User, branch: Organization, file_name: str) -> Import
 
 
 def check_batch(batch: ImportBatch, table: list[list[Any]]) -> ImportBatch:
+    """Parse and check every row; store the preview (see _check_batch). Rosters are written in
+    Chinese, so values are read, and problems described, in Chinese whatever the uploader's
+    language, and a background check gives the same result as one in the request."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _check_batch(batch, table)
+
+
+def _check_batch(batch: ImportBatch, table: list[list[Any]]) -> ImportBatch:
     """Parse and check every row; store the preview. Rows of the file are numbered as a spreadsheet
     shows them (the header is row 1). A row goes to the branch its branch code names (one of the
     uploader's branches), else to the batch's branch."""
@@ -345,13 +355,15 @@ def check_batch(batch: ImportBatch, table: list[list[Any]]) -> ImportBatch:
     parsed = []
     for offset, raw in enumerate(body):
         parsed.append(_parse_row(offset + 2, raw, mapping))
+        if (offset + 1) % PROGRESS_EVERY == 0:  # parsing is the slow part: the progress bar follows it
+            ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=offset + 1)
     branch_by_code = _branches_by_code(batch, {row["fields"].get("branch_code") for row in parsed} - {None})
     # One query for everyone already recorded: who is where.
     hashes = [row["hash"] for row in parsed if row.get("hash")]
     existing = {
         m.id_number_hash: m for m in Member.objects.active().filter(id_number_hash__in=hashes).select_related("branch")
     }
-    for position, row in enumerate(parsed, start=1):
+    for row in parsed:
         code = row["fields"].pop("branch_code", None)
         branch = branch_by_code.get(code) if code else batch.branch
         if branch is None:
@@ -387,8 +399,6 @@ def check_batch(batch: ImportBatch, table: list[list[Any]]) -> ImportBatch:
             if row["problems"]
             else ("elsewhere" if "elsewhere" in row else ("update" if "member_id" in row else "create"))
         )
-        if position % PROGRESS_EVERY == 0:
-            ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=position)
     batch.rows = parsed
     batch.total_rows = batch.processed_rows = len(parsed)
     batch.status = ImportBatch.Status.CHECKED
@@ -522,51 +532,30 @@ def _write_rows(actor: User, batch: ImportBatch) -> CommitResult:
         new_members.append(member)
     Member.objects.bulk_create(new_members, batch_size=1000)
     result.created = len(new_members)
-    changed_members = []
-    entries = []
-    content_type = ContentType.objects.get_for_model(Member)
+    changed: list[tuple[Member, dict]] = []
     for member in Member.objects.select_for_update().filter(pk__in=list(updates), status="active"):
         if member.branch_id != updates[member.pk]["branch_id"]:
             raise IntegrityError("moved since the check")
         fields = _member_fields(updates[member.pk])
-        changes = {k: [str(getattr(member, k)), str(v)] for k, v in fields.items() if getattr(member, k) != v}
+        changes = {k: [getattr(member, k), v] for k, v in fields.items() if getattr(member, k) != v}
         if changes:
             for key, value in fields.items():
                 setattr(member, key, value)
-            changed_members.append(member)
-            entries.append(_entry(content_type, member, actor, LogEntry.Action.UPDATE, changes, batch))
-    if changed_members:
-        Member.objects.bulk_update(changed_members, list(MEMBER_FIELDS), batch_size=1000)
-    result.updated = len(changed_members)
-    # bulk_create skips signals: write the audit entries for the new members ourselves.
+            changed.append((member, changes))
+    if changed:
+        Member.objects.bulk_update([member for member, _changes in changed], list(MEMBER_FIELDS), batch_size=1000)
+    result.updated = len(changed)
+    # bulk_create skips signals: the audit entries for the new members are written here.
     created = Member.objects.filter(id_number_hash__in=[m.id_number_hash for m in new_members], status="active")
-    entries += [
-        _entry(
-            content_type,
-            m,
-            actor,
-            LogEntry.Action.CREATE,
-            {"id_number_masked": ["", m.id_number_masked], "name": ["", m.name]},
-            batch,
-        )
-        for m in created
-    ]
-    LogEntry.objects.bulk_create(entries, batch_size=1000)
-    return result
-
-
-def _entry(content_type, member: Member, actor: User, action: int, changes: dict, batch: ImportBatch) -> LogEntry:
-    return LogEntry(
-        content_type=content_type,
-        object_pk=str(member.pk),
-        object_id=member.pk,
-        object_repr=member.name,
-        action=action,
-        changes=changes,
+    note = f"{_('roster import')}: {batch.file_name}"
+    audit_events_bulk(changed, actor=actor, note=note)
+    audit_events_bulk(
+        [(m, {"id_number_masked": ["", m.id_number_masked], "name": ["", m.name]}) for m in created],
         actor=actor,
-        additional_data={"note": f"{_('roster import')}: {batch.file_name}"},
-        timestamp=timezone.now(),
+        action=LogEntry.Action.CREATE,
+        note=note,
     )
+    return result
 
 
 # --- after the preview --------------------------------------------------------------------------

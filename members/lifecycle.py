@@ -8,16 +8,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.audit import audit_context
+from branches.audit import audit_context, audit_events_bulk
 from branches.models import Organization, User
 from branches.scope import user_scope
 from members.models import (
@@ -27,13 +25,22 @@ from members.models import (
     EvaluationGrade,
     Member,
     MemberStatus,
+    PoliticalStatus,
     Registration,
+    TransferStatus,
     add_years,
 )
 from members.services import may_edit_members_in
 
 # An unqualified member is evaluated again after this many days (domain.md §11: 3 to 6 months).
 UNQUALIFIED_FOLLOW_UP_DAYS = 90
+# Party members who keep their League membership register, but are not evaluated (domain.md §5.2).
+NOT_EVALUATED = frozenset({PoliticalStatus.PROBATIONARY_PARTY, PoliticalStatus.PARTY_MEMBER})
+
+
+def evaluated_members(branch: Organization):
+    """The branch's members who take part in the education evaluation."""
+    return Member.objects.active().filter(branch=branch).exclude(political_status__in=NOT_EVALUATED)
 
 
 def _check_branch_work(actor: User, branch: Organization) -> None:
@@ -41,28 +48,6 @@ def _check_branch_work(actor: User, branch: Organization) -> None:
         raise PermissionDenied
     if not branch.is_branch:
         raise ValidationError(_("Registration and evaluation are done branch by branch."))
-
-
-def _log_member_events(members: list[Member], *, actor: User, key: str, old: str, new: str) -> None:
-    """One audit entry per member, written in bulk (the rows are created in bulk too)."""
-    content_type = ContentType.objects.get_for_model(Member)
-    principal = user_scope(actor).principal_for(members[0].branch) if members else None
-    LogEntry.objects.bulk_create(
-        [
-            LogEntry(
-                content_type=content_type,
-                object_pk=str(m.pk),
-                object_id=m.pk,
-                object_repr=m.name,
-                action=LogEntry.Action.UPDATE,
-                changes={key: [old, new]},
-                actor=actor,
-                additional_data={"on_behalf_of": principal.username} if principal else None,
-                timestamp=timezone.now(),
-            )
-            for m in members
-        ]
-    )
 
 
 # --- education evaluation -----------------------------------------------------------------------
@@ -82,7 +67,7 @@ def evaluation_record_branch(
     today = today or timezone.localdate()
     if not 2000 <= year <= today.year:
         raise ValidationError(_("Choose this year or an earlier one."))
-    members = {m.pk: m for m in Member.objects.active().filter(branch=branch, pk__in=list(grades))}
+    members = {m.pk: m for m in evaluated_members(branch).filter(pk__in=list(grades))}
     unknown = set(grades) - set(members)
     if unknown:
         raise ValidationError(_("Some of these members are not active members of %(branch)s.") % {"branch": branch})
@@ -103,14 +88,16 @@ def evaluation_record_branch(
         )
     follow_up = today + timedelta(days=UNQUALIFIED_FOLLOW_UP_DAYS)
     with transaction.atomic():
-        existing = {
-            e.member_id: e for e in Evaluation.objects.select_for_update().filter(member_id__in=list(grades), year=year)
-        }
+        # The branch row is the lock: two people saving the same branch's grades take turns.
+        Organization.objects.select_for_update().get(pk=branch.pk)
+        existing = {e.member_id: e for e in Evaluation.objects.filter(member_id__in=list(grades), year=year)}
         changed: list[Evaluation] = []
+        audit: list[tuple[Member, dict]] = []
         for member_id, grade in grades.items():
             evaluation = existing.get(member_id)
             if evaluation is not None and evaluation.grade == grade:
                 continue
+            before = f"{year} {evaluation.get_grade_display()}" if evaluation is not None else ""
             if evaluation is None:
                 evaluation = Evaluation(member_id=member_id, year=year)
             evaluation.grade = grade
@@ -118,9 +105,8 @@ def evaluation_record_branch(
             evaluation.follow_up_on = follow_up if grade == EvaluationGrade.UNQUALIFIED else None
             evaluation.save()
             changed.append(evaluation)
-        for grade in EvaluationGrade:
-            graded = [members[e.member_id] for e in changed if e.grade == grade]
-            _log_member_events(graded, actor=actor, key="evaluation", old="", new=f"{year} {grade.label}")
+            audit.append((members[member_id], {"evaluation": [before, f"{year} {evaluation.get_grade_display()}"]}))
+        audit_events_bulk(audit, actor=actor, on_behalf_of=user_scope(actor).principal_for(branch))
     return changed
 
 
@@ -138,14 +124,15 @@ class RegistrationPlan:
 
 
 def registration_plan(branch: Organization, year: int) -> RegistrationPlan:
-    """Only members whose last grade is basically qualified or better register (domain.md §5.1);
-    a member who joined within the last year has not been evaluated yet and registers too."""
-    latest_grade = Evaluation.objects.filter(member=OuterRef("pk"), year__lt=year).order_by("-year").values("grade")[:1]
+    """Who registers for `year` (domain.md §5.1): members graded basically qualified or better in the
+    previous year's evaluation; members who joined in that year or this one (not evaluated yet); and
+    Party members keeping their League membership, who register but are not evaluated (§5.2)."""
+    last_years_grade = Evaluation.objects.filter(member=OuterRef("pk"), year=year - 1).values("grade")[:1]
     members = (
         Member.objects.active()
         .filter(branch=branch)
         .select_related("branch")
-        .annotate(last_grade=Subquery(latest_grade))
+        .annotate(last_grade=Subquery(last_years_grade))
         .order_by("name", "pk")
     )
     registered = set(Registration.objects.filter(member__branch=branch, year=year).values_list("member_id", flat=True))
@@ -154,7 +141,7 @@ def registration_plan(branch: Organization, year: int) -> RegistrationPlan:
     for member in members:
         if member.pk in registered:
             plan.already.append(member)
-        elif member.last_grade in REGISTRABLE_GRADES:
+        elif member.political_status in NOT_EVALUATED or member.last_grade in REGISTRABLE_GRADES:
             plan.eligible.append(member)
         elif member.last_grade == EvaluationGrade.UNQUALIFIED:
             plan.exceptions.append((member, _("Graded unqualified in the last evaluation.")))
@@ -180,7 +167,11 @@ def registration_register_branch(*, actor: User, branch: Organization, year: int
             [Registration(member=m, year=year, registered_on=today, recorded_by=actor) for m in plan.eligible],
             ignore_conflicts=True,
         )
-        _log_member_events(plan.eligible, actor=actor, key="registration", old="", new=str(year))
+        audit_events_bulk(
+            [(member, {"registration": ["", year]}) for member in plan.eligible],
+            actor=actor,
+            on_behalf_of=user_scope(actor).principal_for(branch),
+        )
     return plan
 
 
@@ -235,6 +226,8 @@ def member_leave(*, actor: User, member: Member, status: str, on_date: date, rea
         locked.left_on = on_date
         locked.leaving_reason = reason.strip()
         locked.save(update_fields=["status", "left_on", "leaving_reason", "updated_at"])
+        # A transfer waiting for approval has nobody left to move.
+        locked.transfers.pending().update(status=TransferStatus.CANCELLED, decided_at=timezone.now())
     return locked
 
 
@@ -255,8 +248,14 @@ def member_reinstate(*, actor: User, member: Member, reason: str) -> Member:
     principal = user_scope(actor).principal_for(member.branch)
     with transaction.atomic(), audit_context(actor, on_behalf_of=principal, note=reason.strip()):
         locked = Member.objects.select_for_update().get(pk=member.pk)
+        if locked.status not in LEFT_STATUSES:
+            raise ValidationError(_("%(name)s is an active member.") % {"name": locked.name})
         locked.status = MemberStatus.ACTIVE
         locked.left_on = None
         locked.leaving_reason = ""
-        locked.save(update_fields=["status", "left_on", "leaving_reason", "updated_at"])
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["status", "left_on", "leaving_reason", "updated_at"])
+        except IntegrityError as exc:  # recorded as active elsewhere a moment ago
+            raise ValidationError(_("This person is now an active member elsewhere.")) from exc
     return locked

@@ -3,6 +3,7 @@ view of which branches are done, leaving and reinstatement, and the over-age lis
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,7 +103,7 @@ def evaluation_branch(request: HttpRequest, branch_pk: int) -> HttpResponse:
     """The whole branch's grades for a year on one page."""
     branch = _get_branch_for_user(request, branch_pk)
     year = _year(request)
-    members = list(Member.objects.active().filter(branch=branch).order_by("name", "pk"))
+    members = list(lifecycle.evaluated_members(branch).order_by("name", "pk"))
     current = dict(Evaluation.objects.filter(member__in=members, year=year).values_list("member_id", "grade"))
     error = ""
     if request.method == "POST":
@@ -129,7 +130,8 @@ def evaluation_branch(request: HttpRequest, branch_pk: int) -> HttpResponse:
             "rows": rows,
             "grades": EvaluationGrade.choices,
             "error": error,
-            "cap": lifecycle.excellent_cap(len(members)),
+            "share": round(settings.LEAGUE_RULES["excellent_share"] * 100),
+            "follow_up_days": lifecycle.UNQUALIFIED_FOLLOW_UP_DAYS,
         },
     )
 

@@ -169,7 +169,11 @@ class Member(models.Model):
             models.UniqueConstraint(
                 fields=["id_number_hash"], condition=Q(status="active"), name="member_one_active_record_per_person"
             ),
-            models.CheckConstraint(name="member_joined_after_birth", condition=Q(joined_on__gt=models.F("birth_date"))),
+            models.CheckConstraint(
+                name="member_joined_after_birth",
+                condition=Q(joined_on__gt=models.F("birth_date")),
+                violation_error_message=_("The joining date must come after the date of birth."),
+            ),
         ]
         indexes = [
             models.Index(fields=["branch", "status", "name"]),

@@ -155,7 +155,11 @@ def member_update(*, actor: User, member: Member, id_number: str | None = None, 
             locked.id_number = new_number
             changed += ["id_number_encrypted", "id_number_hash", "id_number_masked", "id_number_tail"]
         if changed:
-            locked.save(update_fields=[*changed, "updated_at"])
+            try:
+                with transaction.atomic():
+                    locked.save(update_fields=[*changed, "updated_at"])
+            except IntegrityError as exc:  # the new number was recorded elsewhere a moment ago
+                raise ValidationError({"id_number": _("This person has just been recorded by someone else.")}) from exc
     return locked
 
 

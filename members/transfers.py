@@ -117,6 +117,8 @@ def transfer_approve(*, actor: User, transfer: Transfer, to_branch: Organization
 
 
 def _complete(transfer: Transfer, *, to_branch: Organization) -> None:
+    if to_branch.pk == transfer.from_branch_id:
+        raise ValidationError({"to_branch": _("The member is already in %(unit)s.") % {"unit": to_branch}})
     if not (to_branch.is_branch and to_branch.is_active and to_branch.path.startswith(transfer.to_unit.path)):
         raise ValidationError({"to_branch": _("Choose an active branch of %(unit)s.") % {"unit": transfer.to_unit}})
     member = Member.objects.select_for_update().get(pk=transfer.member_id)
@@ -181,6 +183,8 @@ def transfer_out_of_county(*, actor: User, member: Member, destination: str, on_
         raise ValidationError({"destination": _("Say where the member goes.")})
     if on_date > timezone.localdate():
         raise ValidationError({"on_date": _("The date cannot be in the future.")})
+    if on_date < member.joined_on:
+        raise ValidationError({"on_date": _("The leaving date cannot be before the member joined.")})
     with transaction.atomic(), audit_context(actor):
         locked = Member.objects.select_for_update().get(pk=member.pk)
         if not locked.is_active:

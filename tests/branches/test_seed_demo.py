@@ -82,3 +82,22 @@ def test_the_demo_county_has_members_with_a_year_of_records(demo):
         assert idnumbers.birth_date_of(member.id_number) == member.birth_date
     assert Registration.objects.exists() and Evaluation.objects.exists()
     assert Transfer.objects.pending().count() >= 5
+
+
+def test_the_demo_keeps_the_league_s_rules(demo):
+    from django.db.models import Count, Q
+
+    from members.lifecycle import excellent_cap
+    from members.models import Member, add_years
+
+    for member in Member.objects.all():
+        assert member.joined_on >= add_years(member.birth_date, 14), member
+    per_branch = (
+        Member.objects.order_by()
+        .values("branch")
+        .annotate(
+            evaluated=Count("evaluations"), excellent=Count("evaluations", filter=Q(evaluations__grade="excellent"))
+        )
+    )
+    for row in per_branch:
+        assert row["excellent"] <= excellent_cap(row["evaluated"])

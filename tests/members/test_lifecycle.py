@@ -50,7 +50,7 @@ def test_registration_registers_the_eligible_and_lists_the_exceptions(tree, peop
     assert again.eligible == [] and len(again.already) == 5
     assert Registration.objects.filter(year=THIS_YEAR).count() == 5
     entry = LogEntry.objects.get_for_object(branch_members["合格"]).get(action=LogEntry.Action.UPDATE)
-    assert entry.changes == {"registration": ["", str(THIS_YEAR)]}
+    assert entry.changes == {"registration": ["", THIS_YEAR]}
     assert entry.actor == people["secretary_a1"]
 
 
@@ -167,3 +167,70 @@ def test_registration_overview_is_bounded_in_queries(
     client.get(reverse("members:registration"))
     with django_assert_max_num_queries(10):
         assert client.get(reverse("members:registration")).status_code == 200
+
+
+def test_registration_needs_last_year_s_grade_not_an_older_one(tree, people):
+    old_grade = make_member(tree["branch_a1"], "老评议")
+    Evaluation.objects.create(
+        member=old_grade, year=THIS_YEAR - 3, grade="qualified", recorded_by=people["county_staff"]
+    )
+    plan = lifecycle.registration_plan(tree["branch_a1"], THIS_YEAR)
+    assert [m.name for m, _reason in plan.exceptions] == ["老评议"]
+
+
+def test_party_members_register_without_being_evaluated(client, tree, people, login):
+    party_member = make_member(tree["branch_a1"], "党员", political_status="party")
+    plan = lifecycle.registration_plan(tree["branch_a1"], THIS_YEAR)
+    assert plan.eligible == [party_member]
+    response = login(people["secretary_a1"]).get(
+        reverse("members:evaluation-branch", kwargs={"branch_pk": tree["branch_a1"].pk})
+    )
+    assert response.context["rows"] == []  # not on the evaluation sheet
+    with pytest.raises(ValidationError):
+        lifecycle.evaluation_record_branch(
+            actor=people["secretary_a1"],
+            branch=tree["branch_a1"],
+            year=THIS_YEAR,
+            grades={party_member.pk: "excellent"},
+        )
+
+
+@pytest.mark.parametrize(("evaluated", "cap"), [(1, 0), (3, 0), (4, 1), (10, 3), (50, 15)])
+def test_the_excellent_cap_rounds_down(evaluated, cap):
+    assert lifecycle.excellent_cap(evaluated) == cap
+
+
+def test_a_corrected_grade_keeps_the_old_one_in_the_audit(tree, people):
+    member = make_member(tree["branch_a1"], "更正")
+    actor = people["secretary_a1"]
+    lifecycle.evaluation_record_branch(
+        actor=actor, branch=tree["branch_a1"], year=THIS_YEAR, grades={member.pk: "unqualified"}
+    )
+    lifecycle.evaluation_record_branch(
+        actor=actor, branch=tree["branch_a1"], year=THIS_YEAR, grades={member.pk: "qualified"}
+    )
+    latest = LogEntry.objects.get_for_object(member).filter(action=LogEntry.Action.UPDATE).first()
+    assert latest.changes == {"evaluation": [f"{THIS_YEAR} 不合格", f"{THIS_YEAR} 合格"]}
+
+
+def test_leaving_closes_a_waiting_transfer(tree, people):
+    from members.models import Transfer
+    from members.transfers import transfer_request
+
+    member = make_member(tree["branch_a1"], "要走")
+    transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+    lifecycle.member_leave(
+        actor=people["secretary_a1"], member=member, status="withdrawn", on_date=timezone.localdate(), reason="本人申请"
+    )
+    assert Transfer.objects.get().status == "cancelled"
+
+
+def test_joining_before_birth_gets_a_field_message_in_chinese(client, tree, people, login):
+    from tests.members.test_member_records import member_form
+
+    login(people["secretary_a1"])
+    response = client.post(reverse("members:member-create"), member_form(tree["branch_a1"], joined_on="2001-01-01"))
+    html = response.content.decode()
+    assert "约束" not in html  # not Django's generic constraint message
+    assert "入团时间必须晚于出生日期" in html
+    assert not Member.objects.filter(name="李小红").exists()
