@@ -149,6 +149,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
+# A branch's whole evaluation is one form of one field per member: allow branches of a few thousand.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))

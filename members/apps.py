@@ -9,9 +9,24 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from members.models import Member
+        from members.models import Member, Transfer
+        from members.services import MEMBER_FIELDS
 
-        # The audit trail shows the masked number; the ciphertext, hash and tail would only leak it.
+        # Fields are listed: the masked number is shown, never the ciphertext, hash or tail (they would
+        # only leak it), and reverse relations stay out.
         auditlog.register(
-            Member, exclude_fields=["id_number_encrypted", "id_number_hash", "id_number_tail", "updated_at"]
+            Member, include_fields=["branch", "id_number_masked", "status", "left_on", "leaving_reason", *MEMBER_FIELDS]
+        )
+        auditlog.register(
+            Transfer,
+            include_fields=[
+                "from_branch",
+                "to_unit",
+                "to_branch",
+                "destination",
+                "status",
+                "sending_approved_by",
+                "receiving_approved_by",
+                "decision_reason",
+            ],
         )

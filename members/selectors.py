@@ -7,13 +7,15 @@ from datetime import date, datetime
 
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.audit import ACTION_LABELS, describe_changes
 from branches.models import Organization, User, subtree_filter
 from branches.scope import user_scope
-from members.models import Member, add_years
+from members.models import Member, Transfer, add_years
 
 
 def get_member_for_user(user: User, pk: int) -> Member:
@@ -46,9 +48,14 @@ class TimelineItem:
 
 def member_timeline(member: Member) -> list[TimelineItem]:
     """Everything that happened to the member, newest first, from the audit trail: record changes,
-    registrations, evaluations, transfers, leaving. One query whatever the member's history."""
+    registrations, evaluations, leaving, and the member's transfers. A fixed number of queries."""
     items = []
-    for entry in LogEntry.objects.get_for_object(member).select_related("actor", "content_type"):
+    transfer_ids = [str(pk) for pk in member.transfers.values_list("pk", flat=True)]
+    entries = LogEntry.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(Member), object_pk=str(member.pk))
+        | Q(content_type=ContentType.objects.get_for_model(Transfer), object_pk__in=transfer_ids)
+    ).order_by("-timestamp")
+    for entry in entries.select_related("actor", "content_type"):
         changes = "; ".join(f"{label}: {old} → {new}" for label, old, new in describe_changes(entry))
         note = (entry.additional_data or {}).get("note", "")
         actor = entry.actor.display_name if entry.actor else ""

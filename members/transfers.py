@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.audit import audit_context
+from branches.audit import audit_context, audit_events_bulk
 from branches.models import Organization, OrganizationKind, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, Transfer, TransferStatus
@@ -208,13 +208,31 @@ def transfer_out_of_county(*, actor: User, member: Member, destination: str, on_
     return transfer
 
 
+LAPSE_BATCH = 500
+
+
 def transfers_lapse_due(today: date | None = None) -> int:
-    """Close the pending transfers whose waiting period has run out. Safe to run twice or at once in
-    two workers: each transfer is closed by a conditional update on its pending state."""
+    """Close the pending transfers whose waiting period has run out, in bounded batches, each with an
+    audit entry. Safe to run twice or in two workers at once: rows are claimed with SKIP LOCKED and
+    closed only while still pending."""
     today = today or timezone.localdate()
-    return Transfer.objects.filter(status=TransferStatus.PENDING, expires_on__lt=today).update(
-        status=TransferStatus.LAPSED, decided_at=timezone.now()
-    )
+    lapsed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Transfer.objects.select_for_update(skip_locked=True)
+                .filter(status=TransferStatus.PENDING, expires_on__lt=today)
+                .order_by("pk")[:LAPSE_BATCH]
+            )
+            if not due:
+                return lapsed
+            Transfer.objects.filter(pk__in=[t.pk for t in due], status=TransferStatus.PENDING).update(
+                status=TransferStatus.LAPSED, decided_at=timezone.now()
+            )
+            audit_events_bulk(
+                [(t, {"status": [TransferStatus.PENDING, TransferStatus.LAPSED]}) for t in due], actor=None
+            )
+        lapsed += len(due)
 
 
 def find_member_for_receiving(actor: User, id_number: str) -> Member | None:

@@ -267,3 +267,19 @@ def test_a_batch_is_seen_only_by_those_who_work_in_its_branch(client, tree, peop
     for persona in ["secretary_b1", "township_b_staff", "party_a"]:
         assert login(people[persona]).get(url).status_code == 404
     assert login(people["party_a"]).get(reverse("members:import-upload")).status_code == 403
+
+
+def test_the_background_check_runs_once_even_if_delivered_twice(tree, people):
+    from members import idnumbers, tasks
+
+    content = xlsx([person("一"), person("二")])
+    batch = imports.create_batch(actor=people["secretary_a1"], branch=tree["branch_a1"], file_name="roster.xlsx")
+    batch.upload_encrypted = idnumbers.encrypt_bytes(content)
+    batch.save()
+    assert tasks.check_import(batch.pk) == "checked"
+    assert tasks.check_import(batch.pk) == "already claimed"
+    batch.refresh_from_db()
+    assert batch.status == "checked" and batch.upload_encrypted is None  # the upload is not kept
+    assert tasks.commit_import(batch.pk, people["secretary_a1"].pk) == "committed"
+    assert tasks.commit_import(batch.pk, people["secretary_a1"].pk) != "committed"
+    assert Member.objects.count() == 2

@@ -139,3 +139,16 @@ def test_transfers_are_seen_by_both_sides_only(client, tree, people, login, memb
         assert login(people[persona]).get(url).status_code == 404
     decide = reverse("members:transfer-decide", kwargs={"pk": transfer.pk, "decision": "approve"})
     assert login(people["secretary_a1"]).get(decide).status_code == 405
+
+
+def test_the_member_s_timeline_shows_the_transfer_and_its_lapse(client, tree, people, login, member):
+    from auditlog.models import LogEntry
+
+    transfer = transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    lapse_transfers()
+    lapse = LogEntry.objects.get_for_object(transfer).filter(actor__isnull=True).get()
+    assert lapse.changes == {"status": ["pending", "lapsed"]}
+    response = login(people["secretary_a1"]).get(reverse("members:member", kwargs={"pk": member.pk}))
+    details = " ".join(item.detail for item in response.context["timeline"])
+    assert "已过期" in details and tree["branch_b1"].name in details
