@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -88,6 +88,10 @@ class MemberSummary:
     registered_this_year: int
     over_age_due: int
     transfers_waiting: int
+    transfers_lapsed: int
+
+
+LAPSED_NOTICE_DAYS = 30
 
 
 def member_summary(user: User) -> MemberSummary | None:
@@ -114,4 +118,8 @@ def member_summary(user: User) -> MemberSummary | None:
         .filter(birth_date__lte=add_years(timezone.localdate(), -settings.LEAGUE_RULES["leaving_age"]))
         .count(),
         transfers_waiting=waiting,
+        # Both sides learn here that a transfer they were part of ran out of time.
+        transfers_lapsed=Transfer.objects.visible_to(user)
+        .filter(status="lapsed", decided_at__gte=timezone.now() - timedelta(days=LAPSED_NOTICE_DAYS))
+        .count(),
     )

@@ -152,3 +152,14 @@ def test_the_member_s_timeline_shows_the_transfer_and_its_lapse(client, tree, pe
     response = login(people["secretary_a1"]).get(reverse("members:member", kwargs={"pk": member.pk}))
     details = " ".join(item.detail for item in response.context["timeline"])
     assert "已过期" in details and tree["branch_b1"].name in details
+
+
+def test_both_sides_are_told_on_their_home_page_when_a_transfer_lapses(client, tree, people, login, member):
+    transfer = transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    lapse_transfers()
+    for persona in ["secretary_a1", "secretary_b1"]:
+        response = login(people[persona]).get(reverse("home"))
+        assert response.context["members"].transfers_lapsed == 1
+        assert "因未审批而过期" in response.content.decode()
+    assert login(people["township_a_staff"]).get(reverse("home")).context["members"].transfers_lapsed == 1
