@@ -107,13 +107,19 @@ class TransferRequestForm(forms.Form):
         required=False,
         help_text=_("The organization the member moves to, e.g. 共青团XX市XX区委员会."),
     )
-    on_date = forms.DateField(label=_("Date of leaving the county"), widget=DateInput(), required=False)
+    on_date = forms.DateField(
+        label=_("Date of leaving the county"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Only for a destination outside the county."),
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, county_units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_unit"].queryset = county_units
-        self.fields["to_unit"].label_from_instance = _unit_label
+        # Indented by level, in tree order: the county's units read as its organization chart.
+        self.fields["to_unit"].label_from_instance = lambda unit: f"{'— ' * max(unit.depth - 2, 0)}{unit.name}"
 
     def clean(self):
         cleaned = super().clean()
