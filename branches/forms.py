@@ -176,7 +176,7 @@ class OrganizationMoveForm(forms.Form):
 
 class OrganizationDissolveForm(forms.Form):
     on_date = forms.DateField(label=_("Dissolved on"), widget=DateInput(), initial=timezone.localdate)
-    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason for dissolving"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
     confirm = forms.BooleanField(
         label=_("I understand the unit will be marked dissolved. Its records stay and it can be seen in history.")
     )
