@@ -30,4 +30,4 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("branches:audit"), "label": _("Audit trail")})
     if user.is_superuser or scope.has_role(Role.SYSTEM_ADMIN):
         items.append({"url": reverse("admin:index"), "label": _("System administration")})
-    return {"nav_items": items}
+    return {"nav_items": items, "unread_notifications": user.notifications.unread().count()}

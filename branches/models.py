@@ -361,3 +361,70 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class NotificationKind(models.TextChoices):
+    TRANSFER = "transfer", _("Transfers")
+    OVER_AGE = "over_age", _("Members reaching the leaving age")
+    WORK_REMINDER = "work_reminder", _("County work reminders")
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> Self:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """A message in one account's inbox. `key` names the reminder (rule, target, period): the unique
+    constraint makes every reminder arrive once, however often or concurrently its rule runs."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    key = models.CharField(max_length=120)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_recipient")]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationPreference(models.Model):
+    """Whether an account also wants one kind of notification by email (the inbox always has it)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    by_email = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}"
+
+
+class ReminderRun(models.Model):
+    """One run of one reminder rule: when, for which day, and how many notifications it created."""
+
+    rule = models.CharField(max_length=50, db_index=True)
+    for_date = models.DateField()
+    ran_at = models.DateTimeField(default=timezone.now)
+    created = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.for_date}"

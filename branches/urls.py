@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import account_views, views
+from branches import account_views, notification_views, views
 
 app_name = "branches"
 
@@ -25,4 +25,8 @@ urlpatterns = [
     path("security/sign-ins/", account_views.sign_in_log, name="sign-ins"),
     path("security/unlock/", account_views.unlock_username, name="unlock"),
     path("audit/", account_views.audit_trail, name="audit"),
+    path("inbox/", notification_views.inbox, name="inbox"),
+    path("inbox/<int:pk>/open/", notification_views.notification_open, name="notification-open"),
+    path("inbox/read-all/", notification_views.notifications_read_all, name="notifications-read-all"),
+    path("inbox/preferences/", notification_views.notification_preferences, name="notification-preferences"),
 ]

@@ -9,6 +9,7 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from members import reminders  # noqa: F401  (registers the members' reminder rules)
         from members.models import Member, Transfer
         from members.services import MEMBER_FIELDS
 

@@ -1,0 +1,96 @@
+"""Reminder rules about members (registered with branches.notifications)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branches.models import NotificationKind, Role
+from branches.notifications import Reminder, Rule, register, unit_role_holders
+from members.lifecycle import over_age_due
+from members.models import Member, Transfer, TransferStatus
+
+EXPIRING_NOTICE_DAYS = 3  # remind both sides this many days before a transfer lapses
+LAPSED_CATCH_UP_DAYS = 7  # a lapse is told within a week, even if the scheduler missed days
+
+UNIT_ROLES = (Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF)
+
+
+def _both_sides(transfers: list[Transfer], day: date) -> dict[int, set[int]]:
+    units = {t.from_branch_id for t in transfers} | {t.to_unit_id for t in transfers if t.to_unit_id}
+    holders = unit_role_holders(units, UNIT_ROLES, day)
+    return {t.pk: holders.get(t.from_branch_id, set()) | holders.get(t.to_unit_id, set()) for t in transfers}
+
+
+def transfers_expiring(day: date) -> Iterator[Reminder]:
+    due = list(
+        Transfer.objects.pending()
+        .filter(expires_on__gte=day, expires_on__lte=day + timedelta(days=EXPIRING_NOTICE_DAYS))
+        .select_related("member")
+    )
+    recipients = _both_sides(due, day)
+    for transfer in due:
+        yield Reminder(
+            recipients=frozenset(recipients[transfer.pk]),
+            kind=NotificationKind.TRANSFER,
+            key=f"transfer-expiring:{transfer.pk}",
+            subject=_("The transfer of %(name)s lapses after %(day)s")
+            % {"name": transfer.member.name, "day": transfer.expires_on.isoformat()},
+            body=_("Approve or reject it before then, or it lapses and has to be started again."),
+            link=reverse("members:transfer", kwargs={"pk": transfer.pk}),
+        )
+
+
+def transfers_lapsed(day: date) -> Iterator[Reminder]:
+    lapsed = list(
+        Transfer.objects.filter(
+            status=TransferStatus.LAPSED,
+            decided_at__date__gte=day - timedelta(days=LAPSED_CATCH_UP_DAYS),
+            decided_at__date__lte=day,
+        ).select_related("member")
+    )
+    recipients = _both_sides(lapsed, day)
+    for transfer in lapsed:
+        yield Reminder(
+            recipients=frozenset(recipients[transfer.pk]),
+            kind=NotificationKind.TRANSFER,
+            key=f"transfer-lapsed:{transfer.pk}",
+            subject=_("The transfer of %(name)s has lapsed") % {"name": transfer.member.name},
+            body=_("Nobody decided it in time. The member stays in the branch they were in."),
+            link=reverse("members:transfer", kwargs={"pk": transfer.pk}),
+        )
+
+
+def members_over_age(day: date) -> Iterator[Reminder]:
+    """Once a month per branch: who reaches the leaving age within the notice period without a post."""
+    by_branch: dict[int, list[str]] = defaultdict(list)
+    for branch_id, name in over_age_due(Member.objects.all(), today=day).values_list("branch_id", "name"):
+        by_branch[branch_id].append(name)
+    holders = unit_role_holders(by_branch, [Role.BRANCH_SECRETARY], day)
+    for branch_id, names in by_branch.items():
+        if branch_id not in holders:
+            continue
+        yield Reminder(
+            recipients=frozenset(holders[branch_id]),
+            kind=NotificationKind.OVER_AGE,
+            key=f"over-age:{branch_id}:{day:%Y-%m}",
+            subject=_("%(n)d members reach %(age)d within %(days)d days")
+            % {
+                "n": len(names),
+                "age": settings.LEAGUE_RULES["leaving_age"],
+                "days": settings.LEAGUE_RULES["over_age_notice_days"],
+            },
+            body="、".join(names),
+            link=reverse("members:over-age"),
+        )
+
+
+register(Rule("transfers_expiring", gettext_lazy("Transfers about to lapse"), transfers_expiring))
+register(Rule("transfers_lapsed", gettext_lazy("Transfers that lapsed"), transfers_lapsed))
+register(Rule("members_over_age", gettext_lazy("Members reaching the leaving age"), members_over_age))

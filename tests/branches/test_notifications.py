@@ -1,0 +1,123 @@
+"""Notifications and reminder rules: targeting at the date edges, once only however often a rule
+runs, the inbox's scope, the e-mail preference."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from branches.models import Notification, NotificationPreference, ReminderRun
+from branches.notifications import notify, preview_rule, run_rule, send_pending_emails
+from members.models import Transfer, add_years
+from members.transfers import transfer_request, transfers_lapse_due
+from tests.conftest import make_member
+
+TODAY = date(2026, 6, 10)
+
+
+@pytest.fixture
+def transfer(tree, people):
+    member = make_member(tree["branch_a1"], "转接人")
+    return transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+
+
+def _recipients(key_prefix: str) -> set[str]:
+    return set(Notification.objects.filter(key__startswith=key_prefix).values_list("recipient__username", flat=True))
+
+
+def test_both_sides_are_reminded_three_days_before_a_transfer_lapses(tree, people, transfer):
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=TODAY + timedelta(days=3))
+    assert run_rule("transfers_expiring", TODAY - timedelta(days=1)) == 0  # four days before: not yet
+    created = run_rule("transfers_expiring", TODAY)
+    assert _recipients("transfer-expiring") == {"secretary_a1", "deputy_a1", "secretary_b1"}
+    assert created == 3
+    assert run_rule("transfers_expiring", TODAY + timedelta(days=1)) == 0  # a reminder arrives once
+
+
+def test_a_lapse_is_told_to_both_sides_even_after_a_missed_day(tree, people, transfer):
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    transfers_lapse_due()
+    later = timezone.localdate() + timedelta(days=5)  # the scheduler was down for five days
+    run_rule("transfers_lapsed", later)
+    assert _recipients("transfer-lapsed") == {"secretary_a1", "deputy_a1", "secretary_b1"}
+    assert run_rule("transfers_lapsed", later) == 0
+    assert run_rule("transfers_lapsed", timezone.localdate() + timedelta(days=8)) == 0
+
+
+def test_the_secretary_hears_once_a_month_of_members_reaching_28(tree, people):
+    make_member(tree["branch_a1"], "将满28", birth_date=add_years(TODAY, -28) + timedelta(days=90))
+    make_member(tree["branch_a1"], "还早", birth_date=add_years(TODAY, -28) + timedelta(days=91))
+    make_member(tree["branch_a1"], "在职", birth_date=add_years(TODAY, -29), league_post="secretary")
+    (reminder,) = preview_rule("members_over_age", TODAY)
+    assert reminder.body == "将满28"
+    assert run_rule("members_over_age", TODAY) == 2  # the secretary and their deputy
+    assert run_rule("members_over_age", TODAY + timedelta(days=5)) == 0  # same month
+    assert run_rule("members_over_age", TODAY + timedelta(days=30)) == 2  # next month, again
+
+
+def test_concurrent_runs_create_each_notification_once(tree, people, transfer):
+    from branches.notifications import Reminder
+
+    reminder = Reminder(frozenset({people["secretary_a1"].pk}), "transfer", "k:1", "subject")
+    notify([reminder])
+    Notification.objects.filter(key="k:1").update(subject="already there")  # another run won the race
+    assert notify([reminder, reminder]) == 0
+    assert Notification.objects.filter(key="k:1").count() == 1
+
+
+def test_the_inbox_shows_only_one_s_own_notifications(client, tree, people, login):
+    from branches.notifications import Reminder
+
+    notify([Reminder(frozenset({people["secretary_a1"].pk}), "transfer", "k:2", "给甲", link="/members/")])
+    mine = Notification.objects.get()
+    response = login(people["secretary_b1"]).get(reverse("branches:inbox"))
+    assert list(response.context["page"]) == []
+    assert client.post(reverse("branches:notification-open", kwargs={"pk": mine.pk})).status_code == 404
+    response = login(people["secretary_a1"]).get(reverse("home"))
+    assert response.context["unread_notifications"] == 1
+    opened = client.post(reverse("branches:notification-open", kwargs={"pk": mine.pk}))
+    assert opened["Location"] == "/members/"
+    assert Notification.objects.get().read_at is not None
+
+
+def test_links_only_lead_inside_the_site(client, tree, people, login):
+    from branches.notifications import Reminder
+
+    notify([Reminder(frozenset({people["secretary_a1"].pk}), "transfer", "k:3", "x", link="https://evil.example/")])
+    login(people["secretary_a1"])
+    response = client.post(reverse("branches:notification-open", kwargs={"pk": Notification.objects.get().pk}))
+    assert response["Location"] == reverse("branches:inbox")
+
+
+def test_email_goes_only_to_those_who_asked_and_only_once(tree, people):
+    from branches.notifications import Reminder
+
+    a, b = people["secretary_a1"], people["secretary_b1"]
+    for user in (a, b):
+        user.email = f"{user.username}@example.org"
+        user.save()
+    NotificationPreference.objects.create(user=a, kind="transfer", by_email=True)
+    notify([Reminder(frozenset({a.pk, b.pk}), "transfer", "k:4", "转接提醒")])
+    assert send_pending_emails() == 1
+    assert send_pending_emails() == 0
+    assert [m.to for m in mail.outbox] == [["secretary_a1@example.org"]]
+
+
+def test_the_command_runs_and_previews_rules_for_any_day(tree, people, transfer, capsys):
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=TODAY + timedelta(days=2))
+    call_command("run_reminders", "--date", TODAY.isoformat(), "--rule", "transfers_expiring", "--preview")
+    assert "3 account(s)" in capsys.readouterr().out
+    assert not Notification.objects.exists()
+    call_command("run_reminders", "--date", TODAY.isoformat())
+    assert Notification.objects.count() == 3
+    assert ReminderRun.objects.filter(rule="transfers_expiring", created=3).exists()
+
+
+def test_the_daily_schedule_exists(db):
+    from django_celery_beat.models import PeriodicTask
+
+    assert PeriodicTask.objects.filter(task="branches.run_reminders", enabled=True).exists()
+    assert PeriodicTask.objects.filter(task="members.lapse_transfers", enabled=True).exists()
