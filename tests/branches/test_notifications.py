@@ -116,8 +116,17 @@ def test_the_command_runs_and_previews_rules_for_any_day(tree, people, transfer,
     assert ReminderRun.objects.filter(rule="transfers_expiring", created=3).exists()
 
 
-def test_the_daily_schedule_exists(db):
+def test_the_default_schedules_are_created_by_the_migrations(db):
+    """Run the data migrations' functions again (a transactional test elsewhere may have flushed
+    their rows): they create the daily schedules, and running them twice adds nothing."""
+    from importlib import import_module
+
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
-    assert PeriodicTask.objects.filter(task="branches.run_reminders", enabled=True).exists()
-    assert PeriodicTask.objects.filter(task="members.lapse_transfers", enabled=True).exists()
+    for module in ["branches.migrations.0006_schedule_reminders", "members.migrations.0003_schedule_transfer_lapse"]:
+        create_schedule = import_module(module).create_schedule
+        create_schedule(apps, None)
+        create_schedule(apps, None)
+    assert PeriodicTask.objects.filter(task="branches.run_reminders", enabled=True).count() == 1
+    assert PeriodicTask.objects.filter(task="members.lapse_transfers", enabled=True).count() == 1
