@@ -15,6 +15,7 @@ class BranchesConfig(AppConfig):
             PartyOrganization,
             RoleAssignment,
             User,
+            WorkReminder,
         )
 
         # Fields are listed, not excluded: reverse relations and treebeard's bookkeeping columns stay
@@ -35,6 +36,7 @@ class BranchesConfig(AppConfig):
             ],
         )
         auditlog.register(PartyOrganization, include_fields=["county", "name", "contact_name", "contact_phone"])
+        auditlog.register(WorkReminder, include_fields=["title", "body", "send_on"])
         auditlog.register(
             RoleAssignment,
             include_fields=[

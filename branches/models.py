@@ -367,6 +367,7 @@ class NotificationKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfers")
     OVER_AGE = "over_age", _("Members reaching the leaving age")
     WORK_REMINDER = "work_reminder", _("County work reminders")
+    REGISTRATION = "registration", _("Annual registration")
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -428,3 +429,25 @@ class ReminderRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} {self.for_date}"
+
+
+class WorkReminder(models.Model):
+    """The county committee's monthly work reminder (团县委每月工作提醒): written once by county staff,
+    sent on its date to every branch secretary and committee staff member under the county."""
+
+    county = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("county committee")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    send_on = models.DateField(_("send on"))
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work reminder")
+        verbose_name_plural = _("work reminders")
+        ordering = ["-send_on", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_celery_beat.models import PeriodicTask
 
-from branches.models import NotificationKind, NotificationPreference
+from branches.audit import audit_context
+from branches.forms import DateInput
+from branches.models import NotificationKind, NotificationPreference, Organization, ReminderRun, Role, WorkReminder
+from branches.notifications import RULES
+from branches.scope import user_scope
 
 
 @login_required
@@ -73,3 +81,58 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         "branches/notification_preferences.html",
         {"kinds": [(value, label, current.get(value, False)) for value, label in NotificationKind.choices]},
     )
+
+
+class WorkReminderForm(forms.ModelForm):
+    class Meta:
+        model = WorkReminder
+        fields = ["title", "body", "send_on"]
+        widgets = {"send_on": DateInput(), "body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_send_on(self):
+        send_on = self.cleaned_data["send_on"]
+        if send_on < timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a later day."))
+        return send_on
+
+
+def _county_of_staff(request: HttpRequest) -> Organization:
+    county = next((a.organization for a in user_scope(request.user).assignments if a.role == Role.COUNTY_STAFF), None)
+    if county is None:
+        raise PermissionDenied
+    return county
+
+
+@login_required
+def work_reminder_list(request: HttpRequest) -> HttpResponse:
+    """County staff write the monthly work reminder once; it reaches everyone on its date."""
+    county = _county_of_staff(request)
+    form = WorkReminderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reminder = form.save(commit=False)
+        reminder.county = county
+        reminder.created_by = request.user
+        with transaction.atomic(), audit_context(request.user):
+            reminder.save()
+        messages.success(request, _("The reminder will be sent on %(day)s.") % {"day": reminder.send_on.isoformat()})
+        return redirect("branches:work-reminders")
+    reminders = WorkReminder.objects.filter(county=county)[:50]
+    return render(request, "branches/work_reminders.html", {"form": form, "reminders": reminders})
+
+
+@login_required
+def reminder_rules(request: HttpRequest) -> HttpResponse:
+    """Each reminder rule, its schedule and its last run (for county staff and the system administrator)."""
+    scope = user_scope(request.user)
+    if not (request.user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SYSTEM_ADMIN)):
+        raise PermissionDenied
+    latest = ReminderRun.objects.values("rule").annotate(last=Max("ran_at"))
+    runs = {
+        run.rule: run
+        for run in ReminderRun.objects.filter(
+            ran_at__in=[row["last"] for row in latest], rule__in=[row["rule"] for row in latest]
+        )
+    }
+    schedule = PeriodicTask.objects.filter(task="branches.run_reminders").select_related("crontab").first()
+    rows = [(rule, runs.get(name)) for name, rule in sorted(RULES.items())]
+    return render(request, "branches/reminder_rules.html", {"rows": rows, "schedule": schedule})

@@ -14,14 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from branches.models import Notification, NotificationPreference, ReminderRun, Role, RoleAssignment
+from branches.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Organization,
+    ReminderRun,
+    Role,
+    RoleAssignment,
+    WorkReminder,
+    subtree_filter,
+)
 
 
 @dataclass(frozen=True)
@@ -135,3 +146,31 @@ def unit_role_holders(unit_ids: Iterable[int], roles: Iterable[str], day: date |
 
 
 SECRETARY_AND_STAFF = (Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF)
+
+
+# --- the county's monthly work reminder -------------------------------------------------------
+
+WORK_REMINDER_CATCH_UP_DAYS = 7
+
+
+def work_reminders(day: date):
+    """Work reminders whose date has come (within a week, to catch up a missed run), to every
+    secretary and committee staff member under their county."""
+    due = WorkReminder.objects.filter(send_on__lte=day, send_on__gte=day - timedelta(days=WORK_REMINDER_CATCH_UP_DAYS))
+    for reminder in due.select_related("county"):
+        units = Organization.objects.filter(subtree_filter([reminder.county.path])).active().values("pk")
+        recipients = set(
+            RoleAssignment.objects.active_on(day)
+            .filter(organization__in=units, role__in=[Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF])
+            .values_list("user_id", flat=True)
+        )
+        yield Reminder(
+            recipients=frozenset(recipients),
+            kind=NotificationKind.WORK_REMINDER,
+            key=f"work-reminder:{reminder.pk}",
+            subject=reminder.title,
+            body=reminder.body,
+        )
+
+
+register(Rule("work_reminders", gettext_lazy("County work reminders"), work_reminders))

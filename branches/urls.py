@@ -28,5 +28,7 @@ urlpatterns = [
     path("inbox/", notification_views.inbox, name="inbox"),
     path("inbox/<int:pk>/open/", notification_views.notification_open, name="notification-open"),
     path("inbox/read-all/", notification_views.notifications_read_all, name="notifications-read-all"),
+    path("work-reminders/", notification_views.work_reminder_list, name="work-reminders"),
+    path("reminders/", notification_views.reminder_rules, name="reminder-rules"),
     path("inbox/preferences/", notification_views.notification_preferences, name="notification-preferences"),
 ]

@@ -170,6 +170,11 @@ LEAGUE_RULES = {
     "over_age_notice_days": env.int("LEAGUE_OVER_AGE_NOTICE_DAYS", default=90),
     "excellent_share": env.float("LEAGUE_EXCELLENT_SHARE", default=0.30),  # cap on 优秀 in an evaluation
     "transfer_timeout_days": env.int("LEAGUE_TRANSFER_TIMEOUT_DAYS", default=30),
+    # The annual registration window (month, day) to (month, day); sources differ (domain.md §10.8).
+    "registration_window": (
+        tuple(env.list("LEAGUE_REGISTRATION_WINDOW_START", cast=int, default=[1, 1])),
+        tuple(env.list("LEAGUE_REGISTRATION_WINDOW_END", cast=int, default=[3, 31])),
+    ),
 }
 
 # Audit trail (django-auditlog): JSON changes with old and new values.

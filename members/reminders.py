@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from branches.models import NotificationKind, Role
 from branches.notifications import Reminder, Rule, register, unit_role_holders
 from members.lifecycle import over_age_due
-from members.models import Member, Transfer, TransferStatus
+from members.models import Member, Registration, Transfer, TransferStatus
 
 EXPIRING_NOTICE_DAYS = 3  # remind both sides this many days before a transfer lapses
 LAPSED_CATCH_UP_DAYS = 7  # a lapse is told within a week, even if the scheduler missed days
@@ -94,3 +95,35 @@ def members_over_age(day: date) -> Iterator[Reminder]:
 register(Rule("transfers_expiring", gettext_lazy("Transfers about to lapse"), transfers_expiring))
 register(Rule("transfers_lapsed", gettext_lazy("Transfers that lapsed"), transfers_lapsed))
 register(Rule("members_over_age", gettext_lazy("Members reaching the leaving age"), members_over_age))
+
+
+def registration_window(day: date) -> Iterator[Reminder]:
+    """Weekly during the registration window: the secretaries of branches not yet done."""
+    (start_month, start_day), (end_month, end_day) = settings.LEAGUE_RULES["registration_window"]
+    if not date(day.year, start_month, start_day) <= day <= date(day.year, end_month, end_day):
+        return
+    registered = Registration.objects.filter(member=OuterRef("pk"), year=day.year)
+    rows = (
+        Member.objects.active()
+        .annotate(is_registered=Exists(registered))
+        .order_by()
+        .values("branch")
+        .annotate(active=Count("pk"), registered=Count("pk", filter=Q(is_registered=True)))
+    )
+    missing = {row["branch"]: row["active"] - row["registered"] for row in rows if row["registered"] < row["active"]}
+    holders = unit_role_holders(missing, [Role.BRANCH_SECRETARY], day)
+    iso_year, iso_week, _weekday = day.isocalendar()
+    for branch_id, count in missing.items():
+        if branch_id not in holders:
+            continue
+        yield Reminder(
+            recipients=frozenset(holders[branch_id]),
+            kind=NotificationKind.REGISTRATION,
+            key=f"registration:{branch_id}:{iso_year}-W{iso_week:02d}",
+            subject=_("%(n)d members of your branch are not registered for %(year)d yet")
+            % {"n": count, "year": day.year},
+            link=reverse("members:registration-branch", kwargs={"branch_pk": branch_id}) + f"?year={day.year}",
+        )
+
+
+register(Rule("registration_window", gettext_lazy("Annual registration not done"), registration_window))

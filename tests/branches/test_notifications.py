@@ -130,3 +130,50 @@ def test_the_default_schedules_are_created_by_the_migrations(db):
         create_schedule(apps, None)
     assert PeriodicTask.objects.filter(task="branches.run_reminders", enabled=True).count() == 1
     assert PeriodicTask.objects.filter(task="members.lapse_transfers", enabled=True).count() == 1
+
+
+def test_the_county_s_work_reminder_reaches_secretaries_and_committees_on_its_day(client, tree, people, login):
+    login(people["county_staff"])
+    send_on = timezone.localdate() + timedelta(days=2)
+    response = client.post(
+        reverse("branches:work-reminders"),
+        {"title": "十二月工作提醒", "body": "请按时完成团籍注册。", "send_on": send_on.isoformat()},
+    )
+    assert response.status_code == 302
+    assert run_rule("work_reminders", send_on - timedelta(days=1)) == 0  # not before its day
+    run_rule("work_reminders", send_on)
+    assert _recipients("work-reminder") == {
+        "secretary_a1",
+        "deputy_a1",
+        "secretary_b1",
+        "township_a_staff",
+        "township_b_staff",
+    }
+    assert run_rule("work_reminders", send_on + timedelta(days=1)) == 0
+    past = client.post(reverse("branches:work-reminders"), {"title": "x", "body": "y", "send_on": "2020-01-01"})
+    assert "send_on" in past.context["form"].errors
+
+
+def test_branches_not_registered_are_reminded_weekly_in_the_window(tree, people):
+    make_member(tree["branch_a1"], "未注册")
+    in_window = date(timezone.localdate().year, 2, 3)
+    assert run_rule("registration_window", in_window) == 2  # the secretary and the deputy
+    assert run_rule("registration_window", in_window + timedelta(days=2)) == 0  # same week
+    assert run_rule("registration_window", in_window + timedelta(days=7)) == 2  # next week
+    assert run_rule("registration_window", date(in_window.year, 4, 2)) == 0  # the window has closed
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name", "status"),
+    [
+        ("county_staff", "branches:work-reminders", 200),
+        ("township_a_staff", "branches:work-reminders", 403),
+        ("secretary_a1", "branches:work-reminders", 403),
+        ("county_staff", "branches:reminder-rules", 200),
+        ("system_admin", "branches:reminder-rules", 200),
+        ("secretary_a1", "branches:reminder-rules", 403),
+        ("party_a", "branches:inbox", 200),
+    ],
+)
+def test_who_may_open_the_reminder_pages(client, tree, people, login, persona, url_name, status):
+    assert login(people[persona]).get(reverse(url_name)).status_code == status
