@@ -57,6 +57,7 @@ bench: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
 bench: export ID_NUMBER_HASH_KEY ?= bench-only-hash-key
 bench: $(VENV)/.installed
 	$(PY) bench/members.py
+	$(PY) bench/reminders.py
 
 clean:
 	rm -rf var $(VENV)

@@ -12,45 +12,20 @@ Timings are printed, never asserted (tests pin query counts instead).
 from __future__ import annotations
 
 import io
-import os
 import statistics
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leagueadmin.settings")
-
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
+from common import on_demo_county
+from django.db import connection, reset_queries
+from django.test import Client
+from openpyxl import Workbook
 
 RUNS = 7
 
 
 def main() -> None:
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: the benchmark measures the production database.")
-    setup_test_environment()
-    settings.DEBUG = True  # to count queries
-    connection.settings_dict["TEST"]["NAME"] = "leagueadmin_bench"  # apart from the test suite's database
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        started = time.perf_counter()
-        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
-        print(f"seed_demo (1 county, 10,000 members): {time.perf_counter() - started:.1f} s")
-        measure_list_pages()
-        measure_import()
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
+    on_demo_county(lambda: (measure_list_pages(), measure_import()))
 
 
 def timed_get(client: Client, url: str, params: dict) -> tuple[float, int]:
