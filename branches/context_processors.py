@@ -22,7 +22,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("members:transfers"), "label": _("Transfers")})
     if scope.sees_everything or scope.has_role(*STAFF_ROLES):
         items.append({"url": reverse("branches:party-organizations"), "label": _("Party organizations")})
-    if user.is_superuser or scope.has_role(Role.COUNTY_STAFF):
+    if scope.has_role(Role.COUNTY_STAFF):
         items.append({"url": reverse("branches:work-reminders"), "label": _("Work reminders")})
     if user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN):
         items.append({"url": reverse("branches:accounts"), "label": _("Accounts")})

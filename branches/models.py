@@ -408,6 +408,7 @@ class NotificationPreference(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     by_email = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)  # e-mail covers notifications from this moment on
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,6 +43,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": NotificationKind.choices,
             "unread_only": request.GET.get("unread") == "1",
+            "query_string": urlencode(
+                {k: v for k, v in {"kind": kind, "unread": request.GET.get("unread")}.items() if v}
+            ),
         },
     )
 
@@ -126,13 +131,8 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
     scope = user_scope(request.user)
     if not (request.user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SYSTEM_ADMIN)):
         raise PermissionDenied
-    latest = ReminderRun.objects.values("rule").annotate(last=Max("ran_at"))
-    runs = {
-        run.rule: run
-        for run in ReminderRun.objects.filter(
-            ran_at__in=[row["last"] for row in latest], rule__in=[row["rule"] for row in latest]
-        )
-    }
+    latest_of_rule = ReminderRun.objects.filter(rule=OuterRef("rule")).order_by("-ran_at", "-pk").values("pk")[:1]
+    runs = {run.rule: run for run in ReminderRun.objects.filter(pk=Subquery(latest_of_rule))}
     schedule = PeriodicTask.objects.filter(task="branches.run_reminders").select_related("crontab").first()
     rows = [(rule, runs.get(name)) for name, rule in sorted(RULES.items())]
     return render(request, "branches/reminder_rules.html", {"rows": rows, "schedule": schedule})

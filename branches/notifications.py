@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -61,29 +62,33 @@ def register(rule: Rule) -> Rule:
 
 
 def notify(reminders: Iterable[Reminder]) -> int:
-    """Create the notifications that do not exist yet; return how many were new."""
-    rows = [
-        Notification(
-            recipient_id=recipient,
-            kind=r.kind,
-            key=r.key[:120],
-            subject=r.subject[:200],
-            body=r.body,
-            link=r.link[:300],
-        )
-        for r in reminders
-        for recipient in sorted(r.recipients)
-    ]
+    """Create the notifications that do not exist yet; return how many this call added."""
+    rows: dict[tuple[int, str], Notification] = {}
+    for r in reminders:
+        for recipient in sorted(r.recipients):
+            rows[(recipient, r.key[:120])] = Notification(
+                recipient_id=recipient,
+                kind=r.kind,
+                key=r.key[:120],
+                subject=r.subject[:200],
+                body=r.body,
+                link=r.link[:300],
+            )
     if not rows:
         return 0
-    existing = set(Notification.objects.filter(key__in={row.key for row in rows}).values_list("recipient_id", "key"))
-    new = [row for row in rows if (row.recipient_id, row.key) not in existing]
+    keys = {key for _recipient, key in rows}
+
+    def present() -> set[tuple[int, str]]:
+        return set(Notification.objects.filter(key__in=keys).values_list("recipient_id", "key")) & rows.keys()
+
+    before = present()
     with transaction.atomic():
-        # The constraint, not the check above, is what keeps a reminder single under concurrent runs.
-        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-        if new:
-            transaction.on_commit(_queue_emails)
-    return len(new)
+        # The unique constraint, not the check, keeps a reminder single under concurrent runs.
+        Notification.objects.bulk_create(
+            [row for pair, row in rows.items() if pair not in before], ignore_conflicts=True, batch_size=1000
+        )
+        transaction.on_commit(_queue_emails)
+    return len(present() - before)  # what this call added, counted in the database
 
 
 def _queue_emails() -> None:
@@ -106,46 +111,57 @@ def preview_rule(name: str, day: date) -> list[Reminder]:
 
 
 def send_pending_emails(limit: int = 500) -> int:
-    """E-mail the notifications whose recipients asked for e-mail, each once: a notification is
-    claimed (emailed_at set where it is still empty) before it is sent."""
-    wanted = NotificationPreference.objects.filter(by_email=True).values_list("user_id", "kind")
-    wanted_pairs = set(wanted)
-    if not wanted_pairs:
-        return 0
+    """E-mail the notifications whose recipients asked for e-mail (since they asked: no backlog),
+    each once: a notification is claimed (emailed_at set while still empty) before it is sent, and
+    released again if sending fails, so that a retry sends it."""
+    asked = NotificationPreference.objects.filter(
+        user=OuterRef("recipient"), kind=OuterRef("kind"), by_email=True, updated_at__lte=OuterRef("created_at")
+    )
     pending = (
-        Notification.objects.filter(emailed_at__isnull=True, recipient__email__gt="")
+        Notification.objects.filter(emailed_at__isnull=True, recipient__is_active=True, recipient__email__gt="")
+        .filter(Exists(asked))
         .select_related("recipient")
         .order_by("pk")[:limit]
     )
     sent = 0
     for notification in pending:
-        if (notification.recipient_id, notification.kind) not in wanted_pairs:
-            continue
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
+        claimed_at = timezone.now()
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=claimed_at)
         if not claimed:
-            continue
-        send_mail(
-            notification.subject,
-            f"{notification.body}\n\n{notification.link}".strip(),
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
-        )
+            continue  # another worker has it
+        try:
+            send_mail(
+                notification.subject,
+                f"{notification.body}\n\n{settings.SITE_URL}{notification.link}".strip(),
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.recipient.email],
+            )
+        except Exception:
+            Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(emailed_at=None)
+            raise
         sent += 1
     return sent
 
 
 def unit_role_holders(unit_ids: Iterable[int], roles: Iterable[str], day: date | None = None) -> dict[int, set[int]]:
-    """Unit id → ids of the accounts holding one of `roles` there on `day` (one query)."""
+    """Unit id → ids of the active accounts holding one of `roles` there on `day` (two queries). A
+    deputy counts only while the principal still holds the role (a term may end by date)."""
+    assignments = list(
+        RoleAssignment.objects.active_on(day)
+        .filter(organization_id__in=list(unit_ids), role__in=list(roles), user__is_active=True)
+        .values_list("organization_id", "user_id", "role", "deputy_for_id")
+    )
+    principals = {deputy_for for _unit, _user, _role, deputy_for in assignments if deputy_for}
+    held = set(
+        RoleAssignment.objects.active_on(day)
+        .filter(user_id__in=principals, deputy_for__isnull=True)
+        .values_list("user_id", "role", "organization_id")
+    )
     holders: dict[int, set[int]] = {}
-    rows = RoleAssignment.objects.active_on(day).filter(organization_id__in=list(unit_ids), role__in=list(roles))
-    for unit_id, user_id in rows.values_list("organization_id", "user_id"):
-        holders.setdefault(unit_id, set()).add(user_id)
+    for unit_id, user_id, role, deputy_for in assignments:
+        if deputy_for is None or (deputy_for, role, unit_id) in held:
+            holders.setdefault(unit_id, set()).add(user_id)
     return holders
-
-
-SECRETARY_AND_STAFF = (Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF)
 
 
 # --- the county's monthly work reminder -------------------------------------------------------
@@ -158,12 +174,11 @@ def work_reminders(day: date):
     secretary and committee staff member under their county."""
     due = WorkReminder.objects.filter(send_on__lte=day, send_on__gte=day - timedelta(days=WORK_REMINDER_CATCH_UP_DAYS))
     for reminder in due.select_related("county"):
-        units = Organization.objects.filter(subtree_filter([reminder.county.path])).active().values("pk")
-        recipients = set(
-            RoleAssignment.objects.active_on(day)
-            .filter(organization__in=units, role__in=[Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF])
-            .values_list("user_id", flat=True)
+        units = (
+            Organization.objects.filter(subtree_filter([reminder.county.path])).active().values_list("pk", flat=True)
         )
+        holders = unit_role_holders(units, [Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF], day)
+        recipients = set().union(*holders.values())
         yield Reminder(
             recipients=frozenset(recipients),
             kind=NotificationKind.WORK_REMINDER,

@@ -1,8 +1,13 @@
 """Background tasks of the branches app."""
 
+import logging
+
 from celery import shared_task
+from django.db import OperationalError
 
 from branches.notifications import RULES, run_rule, send_pending_emails
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="branches.ping")
@@ -17,7 +22,17 @@ def send_notification_emails() -> int:
     return send_pending_emails()
 
 
-@shared_task(name="branches.run_reminders", acks_late=True)
-def run_reminders() -> dict[str, int]:
-    """Daily: every reminder rule for today. Re-running creates nothing twice."""
-    return {name: run_rule(name) for name in RULES}
+@shared_task(name="branches.run_reminders", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
+def run_reminders() -> dict[str, int | str]:
+    """Daily: every reminder rule for today. A rule that fails does not stop the others; a lost
+    database connection retries the whole run, which creates nothing twice."""
+    results: dict[str, int | str] = {}
+    for name in RULES:
+        try:
+            results[name] = run_rule(name)
+        except OperationalError:
+            raise
+        except Exception:
+            logger.exception("reminder rule %s failed", name)
+            results[name] = "failed"
+    return results

@@ -162,6 +162,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leagueadmin@localhost")
+# The site's address, for links in e-mail (the pages' own links are relative).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # League rules that differ by locality (domain.md §4–§5), with the national defaults.
 LEAGUE_RULES = {

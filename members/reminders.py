@@ -99,8 +99,10 @@ register(Rule("members_over_age", gettext_lazy("Members reaching the leaving age
 
 def registration_window(day: date) -> Iterator[Reminder]:
     """Weekly during the registration window: the secretaries of branches not yet done."""
-    (start_month, start_day), (end_month, end_day) = settings.LEAGUE_RULES["registration_window"]
-    if not date(day.year, start_month, start_day) <= day <= date(day.year, end_month, end_day):
+    start, end = settings.LEAGUE_RULES["registration_window"]  # (month, day) pairs; may wrap the new year
+    today = (day.month, day.day)
+    inside = start <= today <= end if start <= end else (today >= start or today <= end)
+    if not inside:
         return
     registered = Registration.objects.filter(member=OuterRef("pk"), year=day.year)
     rows = (

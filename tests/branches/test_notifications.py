@@ -44,7 +44,11 @@ def test_a_lapse_is_told_to_both_sides_even_after_a_missed_day(tree, people, tra
     run_rule("transfers_lapsed", later)
     assert _recipients("transfer-lapsed") == {"secretary_a1", "deputy_a1", "secretary_b1"}
     assert run_rule("transfers_lapsed", later) == 0
-    assert run_rule("transfers_lapsed", timezone.localdate() + timedelta(days=8)) == 0
+
+
+def test_a_lapse_older_than_a_week_is_not_told_any_more(tree, people, transfer):
+    Transfer.objects.filter(pk=transfer.pk).update(status="lapsed", decided_at=timezone.now() - timedelta(days=8))
+    assert run_rule("transfers_lapsed", timezone.localdate()) == 0
 
 
 def test_the_secretary_hears_once_a_month_of_members_reaching_28(tree, people):
@@ -58,13 +62,18 @@ def test_the_secretary_hears_once_a_month_of_members_reaching_28(tree, people):
     assert run_rule("members_over_age", TODAY + timedelta(days=30)) == 2  # next month, again
 
 
-def test_concurrent_runs_create_each_notification_once(tree, people, transfer):
+def test_concurrent_runs_create_each_notification_once(tree, people, transfer, monkeypatch):
+    from branches import notifications
     from branches.notifications import Reminder
 
     reminder = Reminder(frozenset({people["secretary_a1"].pk}), "transfer", "k:1", "subject")
+    assert notify([reminder, reminder]) == 1  # the same reminder twice in one run
+    # Another run that checked before this one inserted: only the unique constraint stops it.
+    real_bulk_create = Notification.objects.bulk_create
+    monkeypatch.setattr(notifications.Notification.objects, "filter", lambda **kw: Notification.objects.none())
+    monkeypatch.setattr(notifications.Notification.objects, "bulk_create", real_bulk_create)
     notify([reminder])
-    Notification.objects.filter(key="k:1").update(subject="already there")  # another run won the race
-    assert notify([reminder, reminder]) == 0
+    monkeypatch.undo()
     assert Notification.objects.filter(key="k:1").count() == 1
 
 
@@ -92,18 +101,69 @@ def test_links_only_lead_inside_the_site(client, tree, people, login):
     assert response["Location"] == reverse("branches:inbox")
 
 
-def test_email_goes_only_to_those_who_asked_and_only_once(tree, people):
+def test_email_goes_only_to_those_who_asked_and_only_once(tree, people, settings):
     from branches.notifications import Reminder
 
-    a, b = people["secretary_a1"], people["secretary_b1"]
-    for user in (a, b):
+    settings.SITE_URL = "https://league.example.gov.cn"
+    a, b, c = people["secretary_a1"], people["secretary_b1"], people["township_a_staff"]
+    for user in (a, b, c):
         user.email = f"{user.username}@example.org"
         user.save()
+    # Many notifications nobody asked to have by e-mail must not crowd out the wanted ones.
+    notify([Reminder(frozenset({b.pk}), "transfer", f"noise:{i}", "x") for i in range(5)])
     NotificationPreference.objects.create(user=a, kind="transfer", by_email=True)
-    notify([Reminder(frozenset({a.pk, b.pk}), "transfer", "k:4", "转接提醒")])
-    assert send_pending_emails() == 1
-    assert send_pending_emails() == 0
+    NotificationPreference.objects.create(user=c, kind="transfer", by_email=True)
+    c.is_active = False
+    c.save()
+    notify([Reminder(frozenset({a.pk, b.pk, c.pk}), "transfer", "k:4", "转接提醒", link="/members/transfers/")])
+    assert send_pending_emails(limit=3) == 1
+    assert send_pending_emails(limit=3) == 0
     assert [m.to for m in mail.outbox] == [["secretary_a1@example.org"]]
+    assert "https://league.example.gov.cn/members/transfers/" in mail.outbox[0].body
+
+
+def test_no_backlog_is_mailed_when_someone_asks_for_e_mail(tree, people):
+    from branches.notifications import Reminder
+
+    a = people["secretary_a1"]
+    a.email = "a@example.org"
+    a.save()
+    notify([Reminder(frozenset({a.pk}), "transfer", "old", "旧通知")])
+    Notification.objects.update(created_at=timezone.now() - timedelta(days=10))
+    NotificationPreference.objects.create(user=a, kind="transfer", by_email=True)
+    assert send_pending_emails() == 0
+
+
+def test_a_failed_send_is_sent_by_the_retry(tree, people, monkeypatch):
+    from branches import notifications
+    from branches.notifications import Reminder
+
+    a = people["secretary_a1"]
+    a.email = "a@example.org"
+    a.save()
+    NotificationPreference.objects.create(user=a, kind="transfer", by_email=True)
+    notify([Reminder(frozenset({a.pk}), "transfer", "k:5", "转接")])
+
+    def broken(*args, **kwargs):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(notifications, "send_mail", broken)
+    with pytest.raises(OSError):
+        send_pending_emails()
+    monkeypatch.undo()
+    assert send_pending_emails() == 1
+
+
+def test_ended_deputies_and_disabled_accounts_are_not_reminded(tree, people, transfer):
+    principal = people["secretary_a1"].roles.get()
+    principal.ends_on = timezone.localdate() - timedelta(days=1)
+    principal.save()
+    people["secretary_b1"].is_active = False
+    people["secretary_b1"].save()
+    today = timezone.localdate()
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=today + timedelta(days=1))
+    run_rule("transfers_expiring", today)
+    assert _recipients("transfer-expiring") == set()
 
 
 def test_the_command_runs_and_previews_rules_for_any_day(tree, people, transfer, capsys):
