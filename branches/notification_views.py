@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from django import forms
@@ -22,8 +23,9 @@ from django_celery_beat.models import PeriodicTask
 from branches.audit import audit_context
 from branches.forms import DateInput
 from branches.models import NotificationKind, NotificationPreference, Organization, ReminderRun, Role, WorkReminder
-from branches.notifications import RULES
+from branches.notifications import RULES, preview_rule
 from branches.scope import user_scope
+from branches.selectors import manageable_accounts
 
 
 @login_required
@@ -136,3 +138,22 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
     schedule = PeriodicTask.objects.filter(task="branches.run_reminders").select_related("crontab").first()
     rows = [(rule, runs.get(name)) for name, rule in sorted(RULES.items())]
     return render(request, "branches/reminder_rules.html", {"rows": rows, "schedule": schedule})
+
+
+@login_required
+def reminder_preview(request: HttpRequest) -> HttpResponse:
+    """Who would be reminded of what on a chosen day (county staff: the accounts of their county)."""
+    if not user_scope(request.user).has_role(Role.COUNTY_STAFF):
+        raise PermissionDenied
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    accounts = {u.pk: u for u in manageable_accounts(request.user).only("pk", "username", "full_name")}
+    rows = []
+    for name, rule in sorted(RULES.items()):
+        for reminder in preview_rule(name, day):
+            recipients = [accounts[pk] for pk in sorted(reminder.recipients) if pk in accounts]
+            if recipients:  # only what reaches the county's own accounts
+                rows.append((rule.label, reminder.subject, recipients))
+    return render(request, "branches/reminder_preview.html", {"day": day, "rows": rows})

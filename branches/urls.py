@@ -30,5 +30,6 @@ urlpatterns = [
     path("inbox/read-all/", notification_views.notifications_read_all, name="notifications-read-all"),
     path("work-reminders/", notification_views.work_reminder_list, name="work-reminders"),
     path("reminders/", notification_views.reminder_rules, name="reminder-rules"),
+    path("reminders/preview/", notification_views.reminder_preview, name="reminder-preview"),
     path("inbox/preferences/", notification_views.notification_preferences, name="notification-preferences"),
 ]

@@ -237,3 +237,15 @@ def test_branches_not_registered_are_reminded_weekly_in_the_window(tree, people)
 )
 def test_who_may_open_the_reminder_pages(client, tree, people, login, persona, url_name, status):
     assert login(people[persona]).get(reverse(url_name)).status_code == status
+
+
+def test_county_staff_preview_a_day_without_sending(client, tree, people, login, transfer):
+    Transfer.objects.filter(pk=transfer.pk).update(expires_on=TODAY + timedelta(days=1))
+    response = login(people["county_staff"]).get(reverse("branches:reminder-preview"), {"date": TODAY.isoformat()})
+    (row,) = response.context["rows"]
+    assert {u.username for u in row[2]} == {"secretary_a1", "deputy_a1", "secretary_b1"}
+    assert not Notification.objects.exists()
+    assert (
+        login(people["county_staff"]).get(reverse("branches:reminder-preview"), {"date": "garbage"}).status_code == 200
+    )
+    assert login(people["township_a_staff"]).get(reverse("branches:reminder-preview")).status_code == 403
