@@ -23,49 +23,50 @@ LAPSED_CATCH_UP_DAYS = 7  # a lapse is told within a week, even if the scheduler
 UNIT_ROLES = (Role.BRANCH_SECRETARY, Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF)
 
 
-def _both_sides(transfers: list[Transfer], day: date) -> dict[int, set[int]]:
+def _to_both_sides(transfers: list[Transfer], day: date, key: str, subject, body: str) -> Iterator[Reminder]:
+    """One reminder per transfer, to the role holders of the sending branch and the receiving unit."""
     units = {t.from_branch_id for t in transfers} | {t.to_unit_id for t in transfers if t.to_unit_id}
     holders = unit_role_holders(units, UNIT_ROLES, day)
-    return {t.pk: holders.get(t.from_branch_id, set()) | holders.get(t.to_unit_id, set()) for t in transfers}
+    for transfer in transfers:
+        yield Reminder(
+            recipients=frozenset(holders.get(transfer.from_branch_id, set()) | holders.get(transfer.to_unit_id, set())),
+            kind=NotificationKind.TRANSFER,
+            key=f"{key}:{transfer.pk}",
+            subject=subject(transfer),
+            body=body,
+            link=reverse("members:transfer", kwargs={"pk": transfer.pk}),
+        )
 
 
 def transfers_expiring(day: date) -> Iterator[Reminder]:
-    due = list(
-        Transfer.objects.pending()
-        .filter(expires_on__gte=day, expires_on__lte=day + timedelta(days=EXPIRING_NOTICE_DAYS))
-        .select_related("member")
+    due = Transfer.objects.pending().filter(
+        expires_on__gte=day, expires_on__lte=day + timedelta(days=EXPIRING_NOTICE_DAYS)
     )
-    recipients = _both_sides(due, day)
-    for transfer in due:
-        yield Reminder(
-            recipients=frozenset(recipients[transfer.pk]),
-            kind=NotificationKind.TRANSFER,
-            key=f"transfer-expiring:{transfer.pk}",
-            subject=_("The transfer of %(name)s lapses after %(day)s")
-            % {"name": transfer.member.name, "day": transfer.expires_on.isoformat()},
-            body=_("Approve or reject it before then, or it lapses and has to be started again."),
-            link=reverse("members:transfer", kwargs={"pk": transfer.pk}),
-        )
+    return _to_both_sides(
+        list(due.select_related("member")),
+        day,
+        "transfer-expiring",
+        lambda t: (
+            _("The transfer of %(name)s lapses after %(day)s")
+            % {"name": t.member.name, "day": t.expires_on.isoformat()}
+        ),
+        _("Approve or reject it before then, or it lapses and has to be started again."),
+    )
 
 
 def transfers_lapsed(day: date) -> Iterator[Reminder]:
-    lapsed = list(
-        Transfer.objects.filter(
-            status=TransferStatus.LAPSED,
-            decided_at__date__gte=day - timedelta(days=LAPSED_CATCH_UP_DAYS),
-            decided_at__date__lte=day,
-        ).select_related("member")
+    lapsed = Transfer.objects.filter(
+        status=TransferStatus.LAPSED,
+        decided_at__date__gte=day - timedelta(days=LAPSED_CATCH_UP_DAYS),
+        decided_at__date__lte=day,
     )
-    recipients = _both_sides(lapsed, day)
-    for transfer in lapsed:
-        yield Reminder(
-            recipients=frozenset(recipients[transfer.pk]),
-            kind=NotificationKind.TRANSFER,
-            key=f"transfer-lapsed:{transfer.pk}",
-            subject=_("The transfer of %(name)s has lapsed") % {"name": transfer.member.name},
-            body=_("Nobody decided it in time. The member stays in the branch they were in."),
-            link=reverse("members:transfer", kwargs={"pk": transfer.pk}),
-        )
+    return _to_both_sides(
+        list(lapsed.select_related("member")),
+        day,
+        "transfer-lapsed",
+        lambda t: _("The transfer of %(name)s has lapsed") % {"name": t.member.name},
+        _("Nobody decided it in time. The member stays in the branch they were in."),
+    )
 
 
 def members_over_age(day: date) -> Iterator[Reminder]:
