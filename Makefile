@@ -31,7 +31,7 @@ run: $(VENV)/.installed var
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
 test: export ID_NUMBER_HASH_KEY ?= test-only-hash-key
-test: $(VENV)/.installed
+test: $(VENV)/.installed var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

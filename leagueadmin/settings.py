@@ -155,6 +155,18 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Uploaded attachments (activity photos and PDFs) are private: kept outside any served folder and
+# handed out only by views that check the reader's scope. There is deliberately no MEDIA_URL.
+ATTACHMENTS_ROOT = Path(env.str("ATTACHMENTS_ROOT", default=str(VAR_DIR / "attachments")))
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "files"}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": ATTACHMENTS_ROOT, "base_url": None},
+    },
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -177,6 +189,25 @@ LEAGUE_RULES = {
         tuple(env.list("LEAGUE_REGISTRATION_WINDOW_START", cast=int, default=[1, 1])),
         tuple(env.list("LEAGUE_REGISTRATION_WINDOW_END", cast=int, default=[3, 31])),
     ),
+    # Required cadence per activity kind (domain.md §3.1; a monthly themed League day is the county's
+    # own rule, §3.2). Kinds not listed are held as needed.
+    "activity_cadence": env.dict(
+        "LEAGUE_ACTIVITY_CADENCE",
+        default={
+            "general_meeting": "quarterly",
+            "committee_meeting": "monthly",
+            "league_class": "quarterly",
+            "themed_day": "monthly",
+        },
+    ),
+    # Term lengths in years (domain.md §2.4 gives conflicting figures: §10.3).
+    "term_years_branch": env.int("LEAGUE_TERM_YEARS_BRANCH", default=3),  # branches and general branches
+    "term_years_student_branch": env.int("LEAGUE_TERM_YEARS_STUDENT_BRANCH", default=1),
+    "term_years_committee": env.int("LEAGUE_TERM_YEARS_COMMITTEE", default=5),  # county and grassroots
+    "term_notice_days": env.int("LEAGUE_TERM_NOTICE_DAYS", default=60),
+    # Cadres are at most 35 years old, 40 with a recorded exception (domain.md §0).
+    "cadre_max_age": env.int("LEAGUE_CADRE_MAX_AGE", default=35),
+    "cadre_max_age_exception": env.int("LEAGUE_CADRE_MAX_AGE_EXCEPTION", default=40),
 }
 
 # Audit trail (django-auditlog): JSON changes with old and new values.

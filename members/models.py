@@ -12,16 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import BRANCH_KINDS, Organization, subtree_filter
+from branches.models import BRANCH_KINDS, Education, Organization, Sex, subtree_filter
 from members import idnumbers
 
 if TYPE_CHECKING:
     from branches.models import User
-
-
-class Sex(models.TextChoices):
-    MALE = "M", _("Male")
-    FEMALE = "F", _("Female")
 
 
 # The 56 ethnic groups in the order and with the codes of GB/T 3304.
@@ -33,16 +28,6 @@ ETHNICITIES = [
     "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族",
 ]  # fmt: skip
 ETHNICITY_CHOICES = [(f"{code:02d}", name) for code, name in enumerate(ETHNICITIES, start=1)]
-
-
-class Education(models.TextChoices):
-    PRIMARY = "primary", _("Primary school")
-    JUNIOR = "junior", _("Junior secondary")
-    SENIOR = "senior", _("Senior secondary or vocational")
-    COLLEGE = "college", _("Junior college (大专)")
-    BACHELOR = "bachelor", _("Bachelor")
-    MASTER = "master", _("Master")
-    DOCTOR = "doctor", _("Doctorate")
 
 
 class Occupation(models.TextChoices):
