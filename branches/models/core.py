@@ -368,6 +368,9 @@ class NotificationKind(models.TextChoices):
     OVER_AGE = "over_age", _("Members reaching the leaving age")
     WORK_REMINDER = "work_reminder", _("County work reminders")
     REGISTRATION = "registration", _("Annual registration")
+    BRANCH_LIFE = "branch_life", _("Meetings and activities")
+    COMMITTEE_TERM = "committee_term", _("Committee terms and elections")
+    PROMOTION = "promotion", _("Recommendation to the Party (推优)")
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
