@@ -275,6 +275,52 @@ class Registration(models.Model):
         return f"{self.member} {self.year}"
 
 
+class SanctionKind(models.TextChoices):
+    """Sanctions within the League (团内处分), from the mildest."""
+
+    WARNING = "warning", _("Warning (警告)")
+    SERIOUS_WARNING = "serious_warning", _("Serious warning (严重警告)")
+    POST_REMOVED = "post_removed", _("Removal from League posts (撤销团内职务)")
+    PROBATION = "probation", _("Probation within the League (留团察看)")
+    EXPELLED = "expelled", _("Expulsion (开除团籍)")
+
+
+class SanctionQuerySet(models.QuerySet["Sanction"]):
+    def open_on(self, day: date) -> Self:
+        """Sanctions imposed by `day` and not lifted by then."""
+        return self.filter(Q(imposed_on__lte=day), Q(lifted_on__isnull=True) | Q(lifted_on__gt=day))
+
+
+class Sanction(models.Model):
+    """A sanction on a member; while open it bars recommendation to the Party (推优, domain.md §6.2)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sanctions", verbose_name=_("member"))
+    kind = models.CharField(_("sanction"), max_length=20, choices=SanctionKind.choices)
+    imposed_on = models.DateField(_("imposed on"))
+    reason = models.CharField(_("reason"), max_length=200)
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = SanctionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sanction")
+        verbose_name_plural = _("sanctions")
+        ordering = ["-imposed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="sanction_lifted_after_imposed",
+                condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=models.F("imposed_on")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()} {self.imposed_on}"
+
+
 class TransferStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     COMPLETED = "completed", _("Completed")
