@@ -52,3 +52,22 @@ class BranchesConfig(AppConfig):
         )
         # Password events are recorded explicitly (account_services), once each.
         auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])
+        from branches.models import Honour, HonourTitle
+
+        auditlog.register(HonourTitle, include_fields=["name", "for_members", "for_units"])
+        # The creation entry keeps every value; a revocation adds its own entry (branches.honour_services).
+        auditlog.register(
+            Honour,
+            include_fields=[
+                "title",
+                "level",
+                "year",
+                "issuer",
+                "member",
+                "organization",
+                "note",
+                "revoked_at",
+                "revoked_by",
+                "revoked_reason",
+            ],
+        )

@@ -22,6 +22,8 @@ from branches.models.people import Education, Sex
 if TYPE_CHECKING:
     from django.core.files.storage import Storage
 
+    from members.models import Member
+
 
 class ActivityKind(models.TextChoices):
     GENERAL_MEETING = "general_meeting", _("Branch general meeting (支部团员大会)")
@@ -383,6 +385,10 @@ class HonourQuerySet(models.QuerySet["Honour"]):
         paths = user_scope(user).record_paths
         return self.filter(subtree_filter(paths, "member__branch__path") | subtree_filter(paths, "organization__path"))
 
+    def current(self) -> Self:
+        """Honours not revoked (a revoked honour was a recording mistake: kept, but no longer held)."""
+        return self.filter(revoked_at__isnull=True)
+
 
 class Honour(models.Model):
     """An honour to one member or one unit, with its level, year and issuer."""
@@ -405,6 +411,12 @@ class Honour(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Revoking marks a mistaken record instead of deleting it (see branches.honour_services).
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
+    revoked_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
 
     objects = HonourQuerySet.as_manager()
 
@@ -417,8 +429,28 @@ class Honour(models.Model):
                 name="honour_to_member_or_unit",
                 condition=Q(member__isnull=False, organization__isnull=True)
                 | Q(member__isnull=True, organization__isnull=False),
-            )
+            ),
+            # The same honour is recorded once per recipient (two for a member and a unit, since NULLs
+            # never clash); a revoked record does not stand in the way of recording it again correctly.
+            models.UniqueConstraint(
+                fields=["title", "level", "year", "member"],
+                condition=Q(member__isnull=False, revoked_at__isnull=True),
+                name="honour_once_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["title", "level", "year", "organization"],
+                condition=Q(organization__isnull=False, revoked_at__isnull=True),
+                name="honour_once_per_unit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.year} {self.title}"
+
+    @property
+    def recipient(self) -> Member | Organization:
+        return self.member if self.member_id else self.organization
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
