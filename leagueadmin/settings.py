@@ -208,6 +208,46 @@ LEAGUE_RULES = {
     # Cadres are at most 35 years old, 40 with a recorded exception (domain.md §0).
     "cadre_max_age": env.int("LEAGUE_CADRE_MAX_AGE", default=35),
     "cadre_max_age_exception": env.int("LEAGUE_CADRE_MAX_AGE_EXCEPTION", default=40),
+    # From this day of the month, branches still missing a required meeting of the month (or quarter)
+    # are reminded (branches/activity_reminders.py).
+    "activity_reminder_day": env.int("LEAGUE_ACTIVITY_REMINDER_DAY", default=20),
+}
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = env.str(name, default=default).strip()
+    if value not in allowed:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(allowed)}, not {value!r}.")
+    return value
+
+
+# 推优 rules (domain.md §6; §10.1 lists where localities differ), with the usual values.
+PROMOTION_RULES = {
+    "min_age": env.int("PROMOTION_MIN_AGE", default=18),
+    "min_league_years": env.int("PROMOTION_MIN_LEAGUE_YEARS", default=1),
+    # A Party application more recent than this needs a written reason (some schools accept 3 months).
+    "application_wait_months": env.int("PROMOTION_APPLICATION_WAIT_MONTHS", default=6),
+    # Last year's evaluation grade must be this or better (excellent > qualified > basic > unqualified).
+    "min_evaluation_grade": _choice(
+        "PROMOTION_MIN_EVALUATION_GRADE", "qualified", {"excellent", "qualified", "basic", "unqualified"}
+    ),
+    "share_cap": env.float("PROMOTION_SHARE_CAP", default=0.20),  # of the branch's active members, per round
+    "activist_years": env.int("PROMOTION_ACTIVIST_YEARS", default=1),  # track (b): activist this long
+    # The branch general meeting: present must be more than this share of the members entitled to vote;
+    # a candidate passes with votes for more than half of the voting members ("voting") or of those
+    # present ("present").
+    "quorum": _choice("PROMOTION_QUORUM", "1/2", {"1/2", "2/3"}),
+    "pass_basis": _choice("PROMOTION_PASS_BASIS", "voting", {"voting", "present"}),
+    "publicity_working_days": env.int("PROMOTION_PUBLICITY_WORKING_DAYS", default=5),
+    "validity_years": env.int("PROMOTION_VALIDITY_YEARS", default=2),
+    # The follow-up report on month M is due by this day of month M+1; escalations count from then.
+    "follow_up_due_day": env.int("PROMOTION_FOLLOW_UP_DUE_DAY", default=10),
+    "escalate_township_days": env.int("PROMOTION_ESCALATE_TOWNSHIP_DAYS", default=10),
+    "escalate_county_days": env.int("PROMOTION_ESCALATE_COUNTY_DAYS", default=30),
+    # The cultivation report on a quarter is due by this day of the month after the quarter.
+    "cultivation_due_day": env.int("PROMOTION_CULTIVATION_DUE_DAY", default=15),
+    "review_waiting_days": env.int("PROMOTION_REVIEW_WAITING_DAYS", default=7),
+    "probation_years": env.int("PROMOTION_PROBATION_YEARS", default=1),
 }
 
 # Audit trail (django-auditlog): JSON changes with old and new values.

@@ -1,0 +1,41 @@
+"""Builders shared by the 推优 tests: members who pass every rule on a given day, and cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from branches.models import Organization, User
+from members.models import Evaluation, Member, Registration
+from promotion.models import PromotionCase, Track
+from tests.conftest import make_member
+
+TODAY = date(2026, 6, 10)  # a Wednesday
+
+
+def eligible_member(branch: Organization, name: str, *, recorder: User, day: date = TODAY, **fields) -> Member:
+    """Aged 26, in the League for 11 years, registered this year, graded qualified last year."""
+    fields.setdefault("birth_date", date(2000, 3, 1))
+    fields.setdefault("joined_on", date(2015, 5, 4))
+    member = make_member(branch, name, **fields)
+    Registration.objects.create(member=member, year=day.year, registered_on=date(day.year, 1, 15), recorded_by=recorder)
+    Evaluation.objects.create(member=member, year=day.year - 1, grade="qualified", recorded_by=recorder)
+    return member
+
+
+def make_case(
+    member: Member,
+    *,
+    recorder: User,
+    track: str = Track.ACTIVIST,
+    party_applied_on: date = date(2025, 9, 1),
+    **fields,
+) -> PromotionCase:
+    """A case in cultivation, written directly (services are tested on their own)."""
+    return PromotionCase.objects.create(
+        member=member,
+        branch=member.branch,
+        track=track,
+        party_applied_on=party_applied_on,
+        created_by=recorder,
+        **fields,
+    )
