@@ -202,7 +202,8 @@ class CaseTransition(models.Model):
     round = models.ForeignKey(
         "PromotionRound", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("round")
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for the system's own steps (a recommendation lapsing when its validity ends).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -311,6 +312,12 @@ class PromotionRound(FSMModelMixin, models.Model):
     def close(self) -> None: ...
 
 
+class NominationQuerySet(models.QuerySet["Nomination"]):
+    def listed(self) -> Self:
+        """Nominations still on their round's list (not taken off before the vote)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Nomination(models.Model):
     """A case on a round's list: the eligibility found when it was listed (kept, explained), any exception
     allowed, and the votes the branch general meeting gave it."""
@@ -335,6 +342,12 @@ class Nomination(models.Model):
     votes_abstaining = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Taken off the list before the vote (the case goes back to cultivation); kept, with the reason,
+    # so the opinions already asked stay on record. Listing the case again clears it.
+    removed_at = models.DateTimeField(_("taken off the list at"), null=True, blank=True)
+    removed_reason = models.CharField(_("reason for taking off the list"), max_length=200, blank=True)
+
+    objects = NominationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("nomination")
