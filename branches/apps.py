@@ -52,6 +52,30 @@ class BranchesConfig(AppConfig):
         )
         # Password events are recorded explicitly (account_services), once each.
         auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])
+        from branches import activity_reminders  # noqa: F401  (registers the branch-life reminder rule)
+        from branches.models import Activity, ThemedDayTopic
+
+        # Attendance and attachments are recorded explicitly on the activity (branches.activity_services).
+        auditlog.register(
+            Activity,
+            include_fields=[
+                "kind",
+                "held_on",
+                "place",
+                "topic",
+                "themed_day_topic",
+                "chair",
+                "note_taker",
+                "content",
+                "resolutions",
+                "votes_for",
+                "votes_against",
+                "votes_abstaining",
+                "present_count",
+                "absent_count",
+            ],
+        )
+        auditlog.register(ThemedDayTopic, include_fields=["month", "title", "description", "record_by"])
         from branches.models import Honour, HonourTitle
 
         auditlog.register(HonourTitle, include_fields=["name", "for_members", "for_units"])

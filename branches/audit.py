@@ -117,6 +117,8 @@ EVENT_FIELD_LABELS = {
     "full_id_number": _("full ID number"),
     "password": _("password"),
     "sign_in_lock": _("sign-in lock"),
+    "attendance": _("attendance"),
+    "attachments": _("attachments"),
 }
 EVENT_VALUE_LABELS = {
     "reset_by_administrator": _("reset by an administrator"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import account_views, notification_views, views
+from branches import account_views, activity_views, notification_views, views
 
 app_name = "branches"
 
@@ -32,4 +32,17 @@ urlpatterns = [
     path("reminders/", notification_views.reminder_rules, name="reminder-rules"),
     path("reminders/preview/", notification_views.reminder_preview, name="reminder-preview"),
     path("inbox/preferences/", notification_views.notification_preferences, name="notification-preferences"),
+    path("activities/", activity_views.activities_home, name="activities"),
+    path("activities/completeness/", activity_views.completeness, name="activity-completeness"),
+    path("activities/completeness.xlsx", activity_views.completeness_export, name="activity-completeness-export"),
+    path("activities/topics/", activity_views.themed_topic_list, name="themed-topics"),
+    path("activities/topics/<int:pk>/edit/", activity_views.themed_topic_edit, name="themed-topic-edit"),
+    path("activities/<int:pk>/", activity_views.activity_detail, name="activity"),
+    path("activities/<int:pk>/edit/", activity_views.activity_edit, name="activity-edit"),
+    path("activities/<int:pk>/attachments/", activity_views.activity_attachments_add, name="activity-attachments"),
+    path("attachments/<int:pk>/", activity_views.attachment_download, name="attachment"),
+    path("attachments/<int:pk>/remove/", activity_views.attachment_remove, name="attachment-remove"),
+    path("units/<int:pk>/activities/", activity_views.unit_activity_list, name="unit-activities"),
+    path("units/<int:pk>/activities/calendar/", activity_views.unit_activity_calendar, name="unit-activity-calendar"),
+    path("units/<int:pk>/activities/new/", activity_views.activity_create, name="activity-create"),
 ]

@@ -1,0 +1,445 @@
+"""Reads of branch life (meetings and activities) shaped for pages, reports and reminders.
+
+The centre is `branch_completeness`: for branches × months, what was held, which required kinds are
+missing (cadence from settings.LEAGUE_RULES["activity_cadence"], domain.md §3.1–§3.2), attendance
+and the county's themed-day topics, computed in a constant number of queries from the kept
+`present_count`/`absent_count` of each activity (never from attendance rows).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from branches.models import (
+    BRANCH_KINDS,
+    Activity,
+    ActivityKind,
+    Cadence,
+    Organization,
+    Role,
+    ThemedDayTopic,
+    User,
+    subtree_filter,
+)
+from branches.scope import user_scope
+from members.models import LeaguePost, Member, MemberStatus
+
+# Who sits on a branch committee (支部委员会): its meetings are attended by these, not by everyone.
+COMMITTEE_POSTS = frozenset(
+    {
+        LeaguePost.SECRETARY,
+        LeaguePost.DEPUTY_SECRETARY,
+        LeaguePost.ORGANIZATION,
+        LeaguePost.PUBLICITY,
+        LeaguePost.COMMITTEE,
+    }
+)
+
+
+# --- months and quarters ----------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def quarter_of(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * (quarter_of(day) - 1) + 1, 1)
+
+
+def period_months(year: int, quarter: int | None) -> tuple[date, date]:
+    """First and last month of a quarter (1–4) of `year`, or of the whole year."""
+    if quarter:
+        first = date(year, 3 * (quarter - 1) + 1, 1)
+        return first, add_months(first, 2)
+    return date(year, 1, 1), date(year, 12, 1)
+
+
+def cadence_of(kind: str) -> str:
+    return settings.LEAGUE_RULES["activity_cadence"].get(kind, Cadence.AS_NEEDED)
+
+
+def required_kinds(cadence: str) -> list[str]:
+    """Kinds required at a cadence, in the order of ActivityKind (so pages list them stably)."""
+    return [kind for kind in ActivityKind.values if cadence_of(kind) == cadence]
+
+
+# --- scope --------------------------------------------------------------------------------------
+
+
+def units_with_records(user: User) -> QuerySet[Organization]:
+    """Units whose branch life the user keeps or reads: those of their League roles (record scope,
+    as for members). Party organizers and instance-wide administrators have none."""
+    if user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(subtree_filter(user_scope(user).record_paths))
+
+
+def get_unit_for_records(user: User, pk: int) -> Organization:
+    """The unit if it is in the user's record scope; 404 otherwise, the same as missing."""
+    return get_object_or_404(units_with_records(user), pk=pk)
+
+
+def get_activity_for_user(user: User, pk: int) -> Activity:
+    return get_object_or_404(
+        Activity.objects.visible_to(user).select_related("organization", "themed_day_topic", "recorded_by"), pk=pk
+    )
+
+
+def completeness_units(user: User) -> QuerySet[Organization]:
+    """Branches whose completeness the user reviews: under the committees they are staff of."""
+    if user.is_superuser:
+        return Organization.objects.branches()
+    return Organization.objects.filter(subtree_filter(user_scope(user).managed_paths)).branches()
+
+
+def staff_county(user: User) -> Organization | None:
+    """The county committee of a county staff member, for the themed-day topic pages."""
+    return next(
+        (
+            a.organization
+            for a in user_scope(user).assignments
+            if a.role == Role.COUNTY_STAFF and a.organization is not None
+        ),
+        None,
+    )
+
+
+# --- one unit -----------------------------------------------------------------------------------
+
+
+def keeps_roster(unit: Organization) -> bool:
+    """Attendance is taken from the roster in branches, where members are recorded (domain.md §2.2);
+    general branches and committees give how many attended."""
+    return unit.kind in BRANCH_KINDS
+
+
+def roster(unit: Organization, activity: Activity | None = None) -> list[Member]:
+    """Who may be on an activity's attendance: the branch's active members, plus anyone already on
+    the activity's list, who may have left since. One query."""
+    if not keeps_roster(unit):
+        return []
+    condition = Q(branch=unit, status=MemberStatus.ACTIVE)
+    if activity is not None and activity.pk:
+        condition |= Q(attendance__activity=activity)
+    return list(Member.objects.filter(condition).distinct().order_by("name", "pk"))
+
+
+def sits_on_committee(member: Member) -> bool:
+    """Branch committee meetings (支部委员会) are attended by those holding a committee post."""
+    return member.league_post in COMMITTEE_POSTS
+
+
+def county_of(unit: Organization) -> str:
+    """The materialized path of the county the unit belongs to (the root of its tree)."""
+    return unit.path[: Organization.steplen]
+
+
+def topics_for_recording(unit: Organization, day: date) -> QuerySet[ThemedDayTopic]:
+    """The county's topics a themed League day may be recorded against: this month's and the two
+    before it (a meeting at the end of a month is often recorded in the next)."""
+    return ThemedDayTopic.objects.filter(
+        county__path=county_of(unit), month__gte=add_months(month_start(day), -2), month__lte=month_start(day)
+    ).order_by("-month")
+
+
+def current_topic(unit: Organization, day: date) -> ThemedDayTopic | None:
+    return ThemedDayTopic.objects.filter(county__path=county_of(unit), month=month_start(day)).first()
+
+
+def last_place(unit: Organization) -> str:
+    """Where the unit last met: the usual place is the likeliest next time."""
+    return (
+        Activity.objects.filter(organization=unit)
+        .exclude(place="")
+        .order_by("-held_on", "-pk")
+        # values_list on an empty queryset gives None
+        .values_list("place", flat=True)
+        .first()
+        or ""
+    )
+
+
+# --- completeness -------------------------------------------------------------------------------
+
+
+class TopicStatus:
+    ON_TIME = "on_time"  # recorded against the county's topic by its deadline
+    LATE = "late"  # recorded after the deadline
+    MISSING = "missing"  # not recorded, and the deadline has passed
+    PENDING = "pending"  # not recorded yet, the deadline is still ahead
+
+
+@dataclass(frozen=True)
+class MonthCell:
+    month: date
+    applicable: bool  # the unit existed in (part of) the month
+    future: bool  # the month has not begun
+    closed: bool  # the month is over: what is outstanding is missing, not just still due
+    held: dict[str, int]
+    present: int
+    expected: int
+    # Required kinds whose period (month, quarter or year) ends with this month and that the unit has
+    # not held in it. Only for periods the unit existed throughout.
+    outstanding: tuple[str, ...]
+    topic: ThemedDayTopic | None = None
+    topic_status: str = ""
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return self.outstanding if self.closed else ()
+
+    @property
+    def due(self) -> tuple[str, ...]:
+        return () if self.closed else self.outstanding
+
+    @property
+    def held_total(self) -> int:
+        return sum(self.held.values())
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.present / self.expected if self.expected else None
+
+
+@dataclass
+class BranchRow:
+    unit: Organization
+    cells: list[MonthCell] = field(default_factory=list)
+
+    @property
+    def held_total(self) -> int:
+        return sum(cell.held_total for cell in self.cells)
+
+    @property
+    def held_by_kind(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for cell in self.cells:
+            for kind, n in cell.held.items():
+                totals[kind] += n
+        return {kind: totals[kind] for kind in ActivityKind.values if totals.get(kind)}
+
+    @property
+    def missing_total(self) -> int:
+        return sum(len(cell.missing) for cell in self.cells)
+
+    @property
+    def due_total(self) -> int:
+        return sum(len(cell.due) for cell in self.cells)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        expected = sum(cell.expected for cell in self.cells)
+        return sum(cell.present for cell in self.cells) / expected if expected else None
+
+    @property
+    def silent(self) -> bool:
+        """Held nothing in the period so far (a hollow branch, or one that stopped meeting)."""
+        return self.held_total == 0 and any(cell.applicable and not cell.future for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    months: list[date]
+    rows: list[BranchRow]
+    required: dict[str, list[str]]  # cadence → kinds required at it
+
+    @property
+    def silent_count(self) -> int:
+        return sum(1 for row in self.rows if row.silent)
+
+    @property
+    def with_gaps_count(self) -> int:
+        return sum(1 for row in self.rows if row.missing_total)
+
+
+def _existed_throughout(unit: Organization, first: date, last: date) -> bool:
+    return (unit.founded_on is None or unit.founded_on <= first) and (
+        unit.dissolved_on is None or unit.dissolved_on >= last
+    )
+
+
+def _existed_during(unit: Organization, first: date, last: date) -> bool:
+    return (unit.founded_on is None or unit.founded_on <= last) and (
+        unit.dissolved_on is None or unit.dissolved_on >= first
+    )
+
+
+def branch_completeness(
+    units: QuerySet[Organization], first_month: date, last_month: date, *, today: date | None = None
+) -> Completeness:
+    """Each unit × each month from `first_month` to `last_month` (first days of months): activities
+    held by kind, required kinds outstanding, attendance, and the themed-day topic's status.
+
+    Monthly kinds are required every month, quarterly kinds once in each calendar quarter (checked in
+    its last month), yearly kinds once a year (checked in December); a requirement applies only to a
+    period the unit existed throughout. Units founded after the period or dissolved before it are
+    left out. Four queries, whatever the number of units and months.
+    """
+    today = today or timezone.localdate()
+    first_month, last_month = month_start(first_month), month_start(last_month)
+    months = months_between(first_month, last_month)
+    period_end = month_end(last_month)
+    required = {cadence: required_kinds(cadence) for cadence in (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.YEARLY)}
+    # A quarter or year that ends inside the period counts the activities of all its months, also
+    # those before the period began.
+    counted_from = first_month
+    if required[Cadence.QUARTERLY]:
+        counted_from = quarter_start(first_month)
+    if required[Cadence.YEARLY]:
+        counted_from = date(first_month.year, 1, 1)
+
+    units = units.filter(Q(founded_on__isnull=True) | Q(founded_on__lte=period_end)).exclude(
+        dissolved_on__lt=first_month
+    )
+    unit_list = list(units.order_by("path"))
+    held: dict[tuple[int, date], dict[str, int]] = defaultdict(dict)
+    attendance: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    aggregate = (
+        Activity.objects.filter(organization__in=units.values("pk"), held_on__gte=counted_from, held_on__lte=period_end)
+        .annotate(month=TruncMonth("held_on"))
+        .order_by()
+        .values("organization_id", "month", "kind")
+        .annotate(n=Count("pk"), present=Sum("present_count"), absent=Sum("absent_count"))
+    )
+    for row in aggregate:
+        key = (row["organization_id"], row["month"])
+        held[key][row["kind"]] = row["n"]
+        attendance[key][0] += row["present"] or 0
+        attendance[key][1] += (row["present"] or 0) + (row["absent"] or 0)
+
+    county_paths = {county_of(unit) for unit in unit_list}
+    topics = {
+        (topic.county.path, topic.month): topic
+        for topic in ThemedDayTopic.objects.filter(
+            county__path__in=county_paths, month__gte=first_month, month__lte=last_month
+        ).select_related("county")
+    }
+    first_recorded: dict[tuple[int, int], date] = {}
+    if topics:
+        recorded = (
+            Activity.objects.filter(
+                organization__in=units.values("pk"), themed_day_topic__in=[t.pk for t in topics.values()]
+            )
+            .order_by()
+            .values("organization_id", "themed_day_topic_id")
+            .annotate(first=Min("created_at"))
+        )
+        for row in recorded:
+            first_recorded[(row["organization_id"], row["themed_day_topic_id"])] = timezone.localdate(row["first"])
+
+    def count_in(unit_id: int, kind: str, first: date, last: date) -> int:
+        return sum(held[(unit_id, month)].get(kind, 0) for month in months_between(first, last))
+
+    rows = []
+    for unit in unit_list:
+        row = BranchRow(unit)
+        for month in months:
+            end = month_end(month)
+            outstanding: list[str] = []
+            if month <= today:
+                periods = [(Cadence.MONTHLY, month)]
+                if month.month % 3 == 0:
+                    periods.append((Cadence.QUARTERLY, quarter_start(month)))
+                if month.month == 12:
+                    periods.append((Cadence.YEARLY, date(month.year, 1, 1)))
+                for cadence, start in periods:
+                    if _existed_throughout(unit, start, end):
+                        outstanding += [k for k in required[cadence] if not count_in(unit.pk, k, start, month)]
+            applicable = _existed_during(unit, month, end)
+            topic = topics.get((county_of(unit), month)) if applicable else None
+            present, expected = attendance.get((unit.pk, month), (0, 0))
+            row.cells.append(
+                MonthCell(
+                    month=month,
+                    applicable=applicable,
+                    future=month > today,
+                    closed=end < today,
+                    held=held.get((unit.pk, month), {}),
+                    present=present,
+                    expected=expected,
+                    outstanding=tuple(outstanding),
+                    topic=topic,
+                    topic_status=_topic_status(
+                        topic, first_recorded.get((unit.pk, topic.pk)) if topic else None, today
+                    ),
+                )
+            )
+        rows.append(row)
+    return Completeness(months=months, rows=rows, required=required)
+
+
+def _topic_status(topic: ThemedDayTopic | None, recorded_on: date | None, today: date) -> str:
+    if topic is None:
+        return ""
+    if recorded_on is not None:
+        return TopicStatus.ON_TIME if recorded_on <= topic.record_by else TopicStatus.LATE
+    return TopicStatus.MISSING if today > topic.record_by else TopicStatus.PENDING
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    activities: list[Activity]
+
+
+def month_calendar(unit: Organization, month: date) -> list[list[CalendarDay]]:
+    """Weeks (Monday first) of the month with the unit's activities on their days; one query."""
+    by_day: dict[date, list[Activity]] = defaultdict(list)
+    for activity in (
+        Activity.objects.filter(organization=unit).between(month, month_end(month)).order_by("held_on", "pk")
+    ):
+        by_day[activity.held_on].append(activity)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    return [[CalendarDay(day, day.month == month.month, by_day.get(day, [])) for day in week] for week in weeks]
+
+
+def topic_recording_counts(topics: list[ThemedDayTopic]) -> dict[int, tuple[int, int]]:
+    """Topic id → (branches that recorded against it, of which by the deadline); one query."""
+    counts: dict[int, list[int]] = {t.pk: [0, 0] for t in topics}
+    deadline = {t.pk: t.record_by for t in topics}
+    rows = (
+        Activity.objects.filter(themed_day_topic__in=list(counts))
+        .order_by()
+        .values("themed_day_topic_id", "organization_id")
+        .annotate(first=Min("created_at"))
+    )
+    for row in rows:
+        topic_id = row["themed_day_topic_id"]
+        counts[topic_id][0] += 1
+        counts[topic_id][1] += timezone.localdate(row["first"]) <= deadline[topic_id]
+    return {pk: (n, on_time) for pk, (n, on_time) in counts.items()}
