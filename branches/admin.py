@@ -1,14 +1,15 @@
 """What the system administrator sees in the Django admin: the schedules of the periodic tasks
 (editable), and the organization tree and Party organizations (read-only: they change through their
-own pages, where the rules and the audit trail apply). Accounts are the security administrator's and
-the audit trail the audit administrator's, so neither is in the admin."""
+own pages, where the rules and the audit trail apply), and the honour titles the county records
+(editable: configuration). Accounts are the security administrator's and the audit trail the audit
+administrator's, so neither is in the admin."""
 
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
-from branches.models import Organization, PartyOrganization
+from branches.models import HonourTitle, Organization, PartyOrganization
 from leagueadmin.admin import SystemAdministratorAccess
 
 for model in (LogEntry, Group):
@@ -36,3 +37,13 @@ class OrganizationAdmin(SystemAdministratorAccess, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "sector", "dissolved_on"]
     list_filter = ["kind", "sector"]
     search_fields = ["name", "code"]
+
+
+@admin.register(HonourTitle)
+class HonourTitleAdmin(SystemAdministratorAccess, admin.ModelAdmin):
+    """The titles the county records are configuration; a title in use cannot be deleted (its
+    honours protect it), only renamed. Changes are audited (AuditlogMiddleware names the actor)."""
+
+    list_display = ["name", "for_members", "for_units"]
+    list_filter = ["for_members", "for_units"]
+    search_fields = ["name"]

@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("members:list"), "label": _("Members")})
         items.append({"url": reverse("members:registration"), "label": _("Registration and evaluation")})
         items.append({"url": reverse("members:transfers"), "label": _("Transfers")})
+        items.append({"url": reverse("branches:honours"), "label": _("Honours")})
     if user.is_superuser or scope.record_paths:  # a secretary's branch, or the staff's completeness table
         items.append({"url": reverse("branches:activities"), "label": _("Organizational life")})
     if scope.sees_everything or scope.has_role(*STAFF_ROLES):

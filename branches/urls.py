@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import account_views, activity_views, notification_views, views
+from branches import account_views, activity_views, honour_views, notification_views, views
 
 app_name = "branches"
 
@@ -45,4 +45,8 @@ urlpatterns = [
     path("units/<int:pk>/activities/", activity_views.unit_activity_list, name="unit-activities"),
     path("units/<int:pk>/activities/calendar/", activity_views.unit_activity_calendar, name="unit-activity-calendar"),
     path("units/<int:pk>/activities/new/", activity_views.activity_create, name="activity-create"),
+    path("honours/", honour_views.honour_list, name="honours"),
+    path("honours/new/", honour_views.honour_create, name="honour-create"),
+    path("honours/<int:pk>/", honour_views.honour_detail, name="honour"),
+    path("honours/<int:pk>/revoke/", honour_views.honour_revoke, name="honour-revoke"),
 ]

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from branches.audit import ACTION_LABELS, describe_changes
-from branches.models import Organization, User, subtree_filter
+from branches.models import Honour, Organization, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, Transfer, add_years
 
@@ -48,20 +48,24 @@ class TimelineItem:
 
 def member_timeline(member: Member) -> list[TimelineItem]:
     """Everything that happened to the member, newest first, from the audit trail: record changes,
-    registrations, evaluations, leaving, and the member's transfers. A fixed number of queries."""
+    registrations, evaluations, leaving, the member's transfers and honours. A fixed number of queries."""
     items = []
+    member_type = ContentType.objects.get_for_model(Member)
     transfer_ids = [str(pk) for pk in member.transfers.values_list("pk", flat=True)]
     entries = LogEntry.objects.filter(
-        Q(content_type=ContentType.objects.get_for_model(Member), object_pk=str(member.pk))
+        Q(content_type=member_type, object_pk=str(member.pk))
         | Q(content_type=ContentType.objects.get_for_model(Transfer), object_pk__in=transfer_ids)
+        # A subquery, not another query: the count stays fixed however many honours there are.
+        | Q(content_type=ContentType.objects.get_for_model(Honour), object_id__in=member.honours.values("pk"))
     ).order_by("-timestamp")
     for entry in entries.select_related("actor", "content_type"):
         changes = "; ".join(f"{label}: {old} → {new}" for label, old, new in describe_changes(entry))
         note = (entry.additional_data or {}).get("note", "")
         actor = entry.actor.display_name if entry.actor else ""
-        items.append(
-            TimelineItem(entry.timestamp, str(ACTION_LABELS.get(entry.action, "")), f"{changes} {note}".strip(), actor)
-        )
+        title = str(ACTION_LABELS.get(entry.action, ""))
+        if entry.content_type_id != member_type.pk:  # a transfer or an honour: say which
+            title = f"{entry.content_type.model_class()._meta.verbose_name}: {title}"
+        items.append(TimelineItem(entry.timestamp, title, f"{changes} {note}".strip(), actor))
     return items
 
 

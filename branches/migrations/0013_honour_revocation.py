@@ -11,6 +11,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="honour",
+            name="title",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="honours",
+                to="branches.honourtitle",
+                verbose_name="honour title",
+            ),
+        ),
         migrations.AddField(
             model_name="honour",
             name="revoked_at",

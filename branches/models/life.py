@@ -393,7 +393,9 @@ class HonourQuerySet(models.QuerySet["Honour"]):
 class Honour(models.Model):
     """An honour to one member or one unit, with its level, year and issuer."""
 
-    title = models.ForeignKey(HonourTitle, on_delete=models.PROTECT, related_name="honours", verbose_name=_("title"))
+    title = models.ForeignKey(
+        HonourTitle, on_delete=models.PROTECT, related_name="honours", verbose_name=_("honour title")
+    )
     level = models.CharField(_("level"), max_length=10, choices=HonourLevel.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     issuer = models.CharField(_("issued by"), max_length=100)
