@@ -31,6 +31,7 @@ from members.models import (
     add_years,
 )
 from members.services import may_edit_members_in
+from promotion.services import cases_withdraw_for_leaving
 
 # An unqualified member is evaluated again after this many days (domain.md §11: 3 to 6 months).
 UNQUALIFIED_FOLLOW_UP_DAYS = 90
@@ -228,6 +229,8 @@ def member_leave(*, actor: User, member: Member, status: str, on_date: date, rea
         locked.save(update_fields=["status", "left_on", "leaving_reason", "updated_at"])
         # A transfer waiting for approval has nobody left to move.
         locked.transfers.pending().update(status=TransferStatus.CANCELLED, decided_at=timezone.now())
+        # Open 推优 cases are closed, with the leaving as the reason.
+        cases_withdraw_for_leaving(member=locked, actor=actor)
     return locked
 
 

@@ -24,6 +24,7 @@ from branches.models import Organization, OrganizationKind, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, Transfer, TransferStatus
 from members.services import may_edit_members_in
+from promotion.services import cases_follow_member, cases_withdraw_for_leaving
 
 
 def may_act_for_sending_side(actor: User, transfer: Transfer) -> bool:
@@ -82,7 +83,7 @@ def transfer_request(*, actor: User, member: Member, to_unit: Organization, note
         # Someone with rights on both sides (county staff) moving a member to a named branch is done.
         if sending and receiving and to_unit.is_branch:
             transfer.receiving_approved_by = actor
-            _complete(transfer, to_branch=to_unit)
+            _complete(transfer, to_branch=to_unit, actor=actor)
     return transfer
 
 
@@ -112,11 +113,11 @@ def transfer_approve(*, actor: User, transfer: Transfer, to_branch: Organization
                 raise PermissionDenied
             locked.sending_approved_by = actor
             destination = locked.to_unit
-        _complete(locked, to_branch=destination)
+        _complete(locked, to_branch=destination, actor=actor)
     return locked
 
 
-def _complete(transfer: Transfer, *, to_branch: Organization) -> None:
+def _complete(transfer: Transfer, *, to_branch: Organization, actor: User) -> None:
     if to_branch.pk == transfer.from_branch_id:
         raise ValidationError({"to_branch": _("The member is already in %(unit)s.") % {"unit": to_branch}})
     if not (to_branch.is_branch and to_branch.is_active and to_branch.path.startswith(transfer.to_unit.path)):
@@ -128,6 +129,7 @@ def _complete(transfer: Transfer, *, to_branch: Organization) -> None:
         )
     member.branch = to_branch
     member.save(update_fields=["branch", "updated_at"])
+    cases_follow_member(member=member, from_branch=transfer.from_branch, actor=actor)  # open 推优 cases move too
     transfer.to_branch = to_branch
     transfer.status = TransferStatus.COMPLETED
     transfer.decided_at = timezone.now()
@@ -205,6 +207,7 @@ def transfer_out_of_county(*, actor: User, member: Member, destination: str, on_
         locked.left_on = on_date
         locked.leaving_reason = destination.strip()
         locked.save(update_fields=["status", "left_on", "leaving_reason", "updated_at"])
+        cases_withdraw_for_leaving(member=locked, actor=actor)  # open 推优 cases close
     return transfer
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from branches.models import Organization, User
 from members.models import Evaluation, Member, Registration
@@ -10,6 +11,7 @@ from promotion.models import PromotionCase, Track
 from tests.conftest import make_member
 
 TODAY = date(2026, 6, 10)  # a Wednesday
+NOW = datetime(2026, 6, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def eligible_member(branch: Organization, name: str, *, recorder: User, day: date = TODAY, **fields) -> Member:
@@ -39,3 +41,10 @@ def make_case(
         created_by=recorder,
         **fields,
     )
+
+
+def at_stage(case: PromotionCase, stage: str, **dates) -> PromotionCase:
+    """Put a case at a stage directly (the stage field refuses assignment: a queryset update does not),
+    for tests of what each stage allows."""
+    PromotionCase.objects.filter(pk=case.pk).update(stage=stage, **dates)
+    return PromotionCase.objects.select_related("branch", "member").get(pk=case.pk)
