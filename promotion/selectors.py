@@ -1,0 +1,574 @@
+"""Reads of the 推优 pipeline for its pages and reminders: the branch's board, the review queue, the
+county's overview, the reports due, a case's timeline, the preliminary list's candidates.
+
+Each runs a fixed number of queries whatever the number of cases (the tests count them at two sizes):
+rows are fetched once and grouped in Python, never one query per row.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Literal
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
+from branches.scope import user_scope
+from members.models import Member
+from promotion import eligibility, workdays
+from promotion.eligibility import Eligibility
+from promotion.models import (
+    CULTIVATION_STAGES,
+    FOLLOW_UP_STAGES,
+    OPEN_STAGES,
+    CaseTransition,
+    CultivationReport,
+    FollowUpReport,
+    Nomination,
+    Objection,
+    Opinion,
+    PlanTarget,
+    PromotionCase,
+    Stage,
+    Talk,
+    Track,
+)
+from promotion.services import ACTION_LABELS
+
+# The open stages in the order a case goes through them (the board's columns, the overview's rows).
+OPEN_STAGE_ORDER = [stage for stage in Stage.values if stage in OPEN_STAGES]
+
+
+def _local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+# --- reports due ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """A report whose period has ended and which has not been filed."""
+
+    kind: Literal["cultivation", "follow_up"]
+    period: date  # the first day of the quarter or month reported on
+    due_on: date
+    overdue_days: int  # 0 until the due date has passed
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+    @property
+    def label(self) -> str:
+        if self.kind == "cultivation":
+            year, quarter = workdays.quarter_of(self.period)
+            return _("Cultivation report, %(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
+        return _("Follow-up report, %(month)s") % {"month": f"{self.period:%Y-%m}"}
+
+
+def cultivation_due_on(year: int, quarter: int) -> date:
+    """The report on a quarter is due by the configured day of the month after it."""
+    next_year, next_quarter = workdays.next_quarter(year, quarter)
+    return workdays.quarter_start(next_year, next_quarter).replace(day=settings.PROMOTION_RULES["cultivation_due_day"])
+
+
+def follow_up_due_on(month: date) -> date:
+    """The report on month M is due by the configured day of month M+1."""
+    return workdays.add_months(month, 1).replace(day=settings.PROMOTION_RULES["follow_up_due_day"])
+
+
+def _quarters(start: date, day: date) -> list[tuple[int, int]]:
+    """The quarters from the one holding `start` to the last one ended before `day`."""
+    quarters = []
+    year, quarter = workdays.quarter_of(start)
+    while workdays.quarter_start(*workdays.next_quarter(year, quarter)) <= day:
+        quarters.append((year, quarter))
+        year, quarter = workdays.next_quarter(year, quarter)
+    return quarters
+
+
+def _months(start: date, day: date) -> list[date]:
+    """The months from the one holding `start` to the last one ended before `day`."""
+    months, month = [], workdays.month_start(start)
+    while workdays.add_months(month, 1) <= day:
+        months.append(month)
+        month = workdays.add_months(month, 1)
+    return months
+
+
+def due_reports(cases: QuerySet[PromotionCase] | Iterable[PromotionCase], day: date) -> dict[int, list[DueReport]]:
+    """Case id → the reports missing on `day`, oldest first: the quarterly cultivation reports of a case
+    before its hand-over, counted from the quarter it was opened in; the monthly follow-up reports after
+    it, counted from the month of the recommendation. A period is due once it has ended. Two queries
+    (three when given a queryset); cases with nothing missing are left out."""
+    cases = list(cases)
+    cultivating = [c for c in cases if c.stage in CULTIVATION_STAGES]
+    following = [c for c in cases if c.stage in FOLLOW_UP_STAGES and c.recommended_on]
+    filed_quarters = set(
+        CultivationReport.objects.filter(case__in=[c.pk for c in cultivating]).values_list("case_id", "year", "quarter")
+    )
+    filed_months = set(
+        FollowUpReport.objects.filter(case__in=[c.pk for c in following]).values_list("case_id", "month")
+    )
+    missing: dict[int, list[DueReport]] = {}
+    for case in cultivating:
+        for year, quarter in _quarters(_local_day(case.created_at), day):
+            if (case.pk, year, quarter) not in filed_quarters:
+                due_on = cultivation_due_on(year, quarter)
+                missing.setdefault(case.pk, []).append(
+                    DueReport("cultivation", workdays.quarter_start(year, quarter), due_on, max((day - due_on).days, 0))
+                )
+    for case in following:
+        for month in _months(case.recommended_on, day):
+            if (case.pk, month) not in filed_months:
+                due_on = follow_up_due_on(month)
+                missing.setdefault(case.pk, []).append(
+                    DueReport("follow_up", month, due_on, max((day - due_on).days, 0))
+                )
+    return missing
+
+
+# --- the branch's board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardCase:
+    case: PromotionCase
+    next_step: str
+    due: list[DueReport]
+
+    @property
+    def overdue(self) -> bool:
+        return any(report.overdue for report in self.due)
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: str
+    label: str
+    cases: list[BoardCase]
+
+
+def branch_board(branch: Organization, day: date) -> list[BoardColumn]:
+    """The branch's open cases by stage, in the pipeline's order (empty stages included), each with what
+    to do next and the reports missing. Four queries."""
+    cases = list(
+        PromotionCase.objects.open()
+        .filter(branch=branch)
+        .select_related("member")
+        .prefetch_related(
+            Prefetch(
+                "nominations",
+                queryset=Nomination.objects.listed().select_related("round").order_by("-pk"),
+                to_attr="listed_nominations",
+            )
+        )
+        .order_by("stage_since", "pk")
+    )
+    due = due_reports(cases, day)
+    columns = {stage: BoardColumn(stage, Stage(stage).label, []) for stage in OPEN_STAGE_ORDER}
+    for case in cases:
+        columns[case.stage].cases.append(BoardCase(case, next_step(case, day), due.get(case.pk, [])))
+    return list(columns.values())
+
+
+def next_step(case: PromotionCase, day: date) -> str:
+    """What the branch (or the committee above) does next on a case, in a few words."""
+    nomination = case.listed_nominations[0] if getattr(case, "listed_nominations", None) else None
+    round = nomination.round if nomination is not None else None
+    rules = settings.PROMOTION_RULES
+    stage = case.stage
+    if stage == Stage.CULTIVATION:
+        return _("Cultivate and report every quarter; list in a round when eligible.")
+    if stage == Stage.NOMINATED and round is not None:
+        return _("On the list of “%(round)s”: opinions, then the branch general meeting.") % {"round": round.title}
+    if stage == Stage.VOTED and round is not None:
+        return _("Passed the vote in “%(round)s”: start the publicity.") % {"round": round.title}
+    if stage == Stage.PUBLICITY and round is not None and round.publicity_ends_on:
+        return _("In publicity until %(day)s; then submit for review.") % {"day": round.publicity_ends_on.isoformat()}
+    if stage == Stage.IN_REVIEW:
+        return _("Waiting for the committee above for %(days)d days.") % {
+            "days": (day - _local_day(case.stage_since)).days
+        }
+    if stage == Stage.RETURNED:
+        return _("Returned: address the comment and resubmit.")
+    if stage == Stage.APPROVED:
+        return _("Approved: hand the form over to the Party organization.")
+    if stage in (Stage.RECOMMENDED, Stage.ACTIVIST, Stage.DEVELOPMENT):
+        if stage == Stage.RECOMMENDED and case.valid_until:
+            return _("Report every month; record the Party's decision when it comes (valid until %(day)s).") % {
+                "day": case.valid_until.isoformat()
+            }
+        return _("Report every month; record the Party's decision when it comes.")
+    if stage == Stage.PROBATIONARY and case.probationary_on:
+        ends = workdays.add_months(case.probationary_on, 12 * rules["probation_years"])
+        return _("Probation until %(day)s: record the confirmation as full member.") % {"day": ends.isoformat()}
+    return ""
+
+
+# --- the review queue ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    case: PromotionCase
+    days_waiting: int
+    committee: Organization | None  # the committee above the branch, which reviews it
+
+
+REVIEW_ORDERS = {
+    "waiting": ("stage_since", "pk"),  # longest waiting first
+    "recent": ("-stage_since", "-pk"),
+    "branch": ("branch__path", "member__name", "pk"),
+}
+
+
+def review_queue(
+    user: User,
+    *,
+    township: Organization | None = None,
+    sector: str | None = None,
+    order: str = "waiting",
+    day: date | None = None,
+) -> list[ReviewItem]:
+    """The cases waiting for review that the user may review (township staff: their subtree; county
+    staff: the county), with how long each has waited. Two queries."""
+    day = day or timezone.localdate()
+    cases = PromotionCase.objects.filter(stage=Stage.IN_REVIEW)
+    if not user.is_superuser:
+        cases = cases.filter(subtree_filter(user_scope(user).managed_paths, "branch__path"))
+    if township is not None:
+        cases = cases.filter(branch__path__startswith=township.path)
+    if sector:
+        cases = cases.filter(branch__sector=sector)
+    rows = list(cases.select_related("member", "branch").order_by(*REVIEW_ORDERS.get(order, REVIEW_ORDERS["waiting"])))
+    committees = committees_above(case.branch for case in rows)
+    return [
+        ReviewItem(case, (day - _local_day(case.stage_since)).days, committees.get(case.branch.path)) for case in rows
+    ]
+
+
+def committees_above(units: Iterable[Organization]) -> dict[str, Organization]:
+    """Unit path → the nearest committee above it (township, street or grassroots), in one query. Units
+    directly under the county have none: the county committee reviews them."""
+    units = list(units)
+    step = Organization.steplen
+    ancestors = {unit.path[:end] for unit in units for end in range(step, len(unit.path), step)}
+    committees = {o.path: o for o in Organization.objects.filter(path__in=ancestors, kind__in=COMMITTEE_KINDS)}
+    found = {}
+    for unit in units:
+        above = [committees[p] for p in committees if unit.path.startswith(p) and p != unit.path]
+        if above:
+            found[unit.path] = max(above, key=lambda o: len(o.path))
+    return found
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What a reviewer reads before deciding: how the branch came to submit the case."""
+
+    nomination: Nomination | None  # the latest listing, with its eligibility, reasons and votes
+    opinions: list[Opinion]
+    objections: list[Objection]
+    cultivation_reports: list[CultivationReport]
+    talks: list[Talk]
+    earlier_returns: list[CaseTransition]  # earlier returns to the branch, with their comments
+
+
+def review_summary(case: PromotionCase) -> ReviewSummary:
+    """Six queries."""
+    nomination = (
+        Nomination.objects.listed().filter(case=case).select_related("round", "exception_by").order_by("-pk").first()
+    )
+    opinions = list(Opinion.objects.filter(nomination=nomination).order_by("source", "pk")) if nomination else []
+    objections = (
+        list(Objection.objects.filter(nomination=nomination).order_by("received_on", "pk")) if nomination else []
+    )
+    return ReviewSummary(
+        nomination=nomination,
+        opinions=opinions,
+        objections=objections,
+        cultivation_reports=list(case.cultivation_reports.order_by("year", "quarter")),
+        talks=list(case.talks.order_by("held_on", "pk")),
+        earlier_returns=list(
+            case.transitions.filter(action="return_to_branch").select_related("actor").order_by("at", "pk")
+        ),
+    )
+
+
+# --- the county's overview -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    unit: Organization
+    counts: dict[str, int]  # open stage → cases
+    total: int
+    overdue_reports: int
+
+
+@dataclass(frozen=True)
+class StageTime:
+    stage: str
+    label: str
+    cases: int
+    median_days: float | None
+    average_days: float | None
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    key: str
+    label: str
+    count: int
+    target: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    committee: Organization
+    organization: Organization
+    track: str
+    target: int
+    actual: int  # recommended on the track in the plan's year, in the unit's subtree
+
+
+@dataclass
+class CountyOverview:
+    year: int
+    stages: list[tuple[str, str]]
+    rows: list[OverviewRow]
+    totals: dict[str, int]
+    time_in_stage: list[StageTime]
+    funnel: list[FunnelStep]
+    plan: list[PlanProgress] = field(default_factory=list)
+
+
+FUNNEL = [
+    # key, label, the case's date that counts it in the year, the track it counts on (None: both)
+    ("applications", gettext_lazy("Party applications"), "party_applied_on", None),
+    ("recommended", gettext_lazy("Recommended to the Party"), "recommended_on", None),
+    ("activists", gettext_lazy("Named Party activists"), "activist_since", Track.ACTIVIST),
+    ("development", gettext_lazy("Development candidates"), "development_on", None),
+    ("probationary", gettext_lazy("Probationary Party members"), "probationary_on", None),
+    ("full", gettext_lazy("Full Party members"), "full_member_on", None),
+]
+
+
+def county_overview(units: Iterable[Organization], *, year: int, day: date) -> CountyOverview:
+    """The pipeline across `units` (one row each: the county's township-level committees, say): open
+    cases by stage, overdue reports, time in the current stage, the year's funnel by the dates recorded
+    on the cases, and the yearly plans' targets against what was recommended. Six queries."""
+    units = list(units)
+    paths = [unit.path for unit in units]
+    in_units = PromotionCase.objects.filter(subtree_filter(paths, "branch__path"))
+    open_cases = list(
+        in_units.open()
+        .select_related("branch")
+        .only("pk", "stage", "stage_since", "created_at", "recommended_on", "branch__path")
+    )
+    overdue = {case_id for case_id, reports in due_reports(open_cases, day).items() if any(r.overdue for r in reports)}
+    counts: dict[str, dict[str, int]] = {unit.path: defaultdict(int) for unit in units}
+    overdue_by_unit: dict[str, int] = defaultdict(int)
+    waiting: dict[str, list[int]] = defaultdict(list)
+    for case in open_cases:
+        unit_path = _owner(case.branch.path, paths)
+        counts[unit_path][case.stage] += 1
+        overdue_by_unit[unit_path] += case.pk in overdue
+        waiting[case.stage].append((day - _local_day(case.stage_since)).days)
+    rows = [
+        OverviewRow(
+            unit,
+            {stage: counts[unit.path][stage] for stage in OPEN_STAGE_ORDER},
+            sum(counts[unit.path].values()),
+            overdue_by_unit[unit.path],
+        )
+        for unit in units
+    ]
+    totals = {stage: sum(row.counts[stage] for row in rows) for stage in OPEN_STAGE_ORDER}
+    time_in_stage = [
+        StageTime(
+            stage,
+            Stage(stage).label,
+            len(waiting[stage]),
+            statistics.median(waiting[stage]) if waiting[stage] else None,
+            round(statistics.fmean(waiting[stage]), 1) if waiting[stage] else None,
+        )
+        for stage in OPEN_STAGE_ORDER
+    ]
+    plan = _plan_progress(units, in_units, year)
+    funnel_counts = in_units.aggregate(
+        **{
+            key: Count("pk", filter=Q(**{f"{date_field}__year": year}, **({"track": track} if track else {})))
+            for key, _label, date_field, track in FUNNEL
+        }
+    )
+    targets = sum(p.target for p in plan) if plan else None
+    funnel = [
+        FunnelStep(key, str(label), funnel_counts[key], targets if key == "recommended" else None)
+        for key, label, _date_field, _track in FUNNEL
+    ]
+    return CountyOverview(
+        year=year,
+        stages=[(stage, Stage(stage).label) for stage in OPEN_STAGE_ORDER],
+        rows=rows,
+        totals=totals,
+        time_in_stage=time_in_stage,
+        funnel=funnel,
+        plan=plan,
+    )
+
+
+def _owner(path: str, unit_paths: list[str]) -> str:
+    """The unit (of those given) whose subtree holds `path`: the deepest that does."""
+    return max((p for p in unit_paths if path.startswith(p)), key=len)
+
+
+def _plan_progress(units: list[Organization], in_units: QuerySet[PromotionCase], year: int) -> list[PlanProgress]:
+    """Each target of the year's plans of the committees in `units`, against the cases recommended on
+    its track in the year under its unit. Two queries."""
+    paths = [unit.path for unit in units]
+    targets = list(
+        PlanTarget.objects.filter(plan__year=year)
+        .filter(subtree_filter(paths, "plan__committee__path"))
+        .select_related("plan__committee", "organization")
+        .order_by("plan__committee__path", "organization__path", "track")
+    )
+    if not targets:
+        return []
+    recommended = list(in_units.filter(recommended_on__year=year).values_list("branch__path", "track"))
+    return [
+        PlanProgress(
+            committee=t.plan.committee,
+            organization=t.organization,
+            track=t.track,
+            target=t.target,
+            actual=sum(1 for path, track in recommended if track == t.track and path.startswith(t.organization.path)),
+        )
+        for t in targets
+    ]
+
+
+# --- a case's timeline ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    title: str
+    detail: str = ""
+    actor: str = ""
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def _who(user: User | None, on_behalf_of: User | None = None) -> str:
+    if user is None:
+        return _("the system")
+    if on_behalf_of is not None:
+        return _("%(deputy)s for %(principal)s") % {
+            "deputy": user.display_name,
+            "principal": on_behalf_of.display_name,
+        }
+    return user.display_name
+
+
+def case_timeline(case: PromotionCase) -> list[TimelineItem]:
+    """Everything that happened on the case, oldest first: its steps (votes and review comments are on
+    the steps they caused), the reports, talks, opinions and objections. Six queries. Records kept by
+    date only (talks, objections) sort at the end of their day, after that day's steps."""
+    items = []
+    for step in case.transitions.select_related("actor", "on_behalf_of", "round").order_by("at", "pk"):
+        detail = "\n".join(filter(None, [step.round.title if step.round else "", step.comment]))
+        items.append(
+            TimelineItem(
+                step.at, str(ACTION_LABELS.get(step.action, step.action)), detail, _who(step.actor, step.on_behalf_of)
+            )
+        )
+    for report in case.cultivation_reports.select_related("filed_by"):
+        title = _("Cultivation report, %(year)d Q%(quarter)d") % {"year": report.year, "quarter": report.quarter}
+        items.append(TimelineItem(report.filed_at, title, report.content, _who(report.filed_by)))
+    for report in case.follow_up_reports.select_related("filed_by"):
+        detail = "\n".join(
+            [
+                _("Thinking: %(text)s") % {"text": report.thinking},
+                _("Work: %(text)s") % {"text": report.work},
+                _("Study: %(text)s") % {"text": report.study},
+            ]
+        )
+        title = _("Follow-up report, %(month)s") % {"month": f"{report.month:%Y-%m}"}
+        items.append(TimelineItem(report.filed_at, title, detail, _who(report.filed_by)))
+    for opinion in Opinion.objects.filter(nomination__case=case).select_related("recorded_by"):
+        title = (
+            _("Opinion of %(source)s, in favour") if opinion.favourable else _("Opinion of %(source)s, not in favour")
+        ) % {"source": opinion.get_source_display()}
+        items.append(TimelineItem(opinion.recorded_at, title, opinion.content, _who(opinion.recorded_by)))
+    for objection in Objection.objects.filter(nomination__case=case).select_related("recorded_by", "resolved_by"):
+        items.append(
+            TimelineItem(
+                _end_of(objection.received_on),
+                _("Objection received"),
+                objection.content,
+                _who(objection.recorded_by),
+            )
+        )
+        if objection.resolved_on:
+            title = _("Objection upheld") if objection.upheld else _("Objection dismissed")
+            items.append(
+                TimelineItem(_end_of(objection.resolved_on), title, objection.resolution, _who(objection.resolved_by))
+            )
+    for talk in case.talks.select_related("recorded_by"):
+        title = _("Talk held by %(who)s") % {"who": talk.held_by}
+        items.append(TimelineItem(_end_of(talk.held_on), title, talk.summary, _who(talk.recorded_by)))
+    return sorted(items, key=lambda item: item.at)
+
+
+# --- the preliminary list's candidates -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    member: Member
+    case: PromotionCase | None  # the member's open case on the track, if any
+    eligibility: Eligibility
+
+    @property
+    def may_be_listed(self) -> bool:
+        """In cultivation on the track: may go on a list (failing rules then need a reason or an
+        exception, which the round's service asks for)."""
+        return self.case is not None and self.case.stage == Stage.CULTIVATION
+
+
+def eligible_members(branch: Organization, track: str, day: date) -> list[Candidate]:
+    """Every active member of the branch with their checks on the track, for drawing up the preliminary
+    list: those who may be listed first (meeting every rule, then priority candidates first), then the
+    rest, by name. A member without an open case fails the application rule (open one first). Three
+    queries."""
+    members = eligibility.with_facts(Member.objects.active().filter(branch=branch).order_by("name", "pk"), day)
+    cases = {
+        case.member_id: case for case in PromotionCase.objects.open().filter(branch=branch, track=track).order_by("pk")
+    }
+    candidates = []
+    for member in members:
+        case = cases.get(member.pk)
+        result = eligibility.check_member(
+            member,
+            track=track,
+            party_applied_on=case.party_applied_on if case else None,
+            month_only=case.party_applied_month_only if case else False,
+            activist_since=case.activist_since if case else None,
+            day=day,
+        )
+        candidates.append(Candidate(member, case, result))
+    return sorted(candidates, key=lambda c: (not c.may_be_listed, not c.eligibility.ok, not c.eligibility.is_priority))
