@@ -9,6 +9,7 @@ class PromotionConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from promotion import reminders  # noqa: F401  (registers the pipeline's reminder rules)
         from promotion.models import (
             CalendarDay,
             CultivationReport,
