@@ -95,3 +95,26 @@ class BranchesConfig(AppConfig):
                 "revoked_reason",
             ],
         )
+        from branches import committee_reminders  # noqa: F401  (registers the committee-term reminder rule)
+        from branches.models import Cadre, CommitteeSeat, CommitteeTerm
+
+        # Elections, changes during a term and cadre records (branches.committee_services).
+        auditlog.register(
+            CommitteeTerm, include_fields=["organization", "starts_on", "length_years", "due_on", "ended_on", "note"]
+        )
+        auditlog.register(CommitteeSeat, include_fields=["term", "cadre", "post", "since", "until"])
+        auditlog.register(
+            Cadre,
+            include_fields=[
+                "organization",
+                "member",
+                "name",
+                "sex",
+                "birth_date",
+                "education",
+                "employment",
+                "establishment",
+                "phone",
+                "age_exception",
+            ],
+        )

@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("branches:activities"), "label": _("Organizational life")})
     if scope.sees_everything or scope.has_role(*STAFF_ROLES):
         items.append({"url": reverse("branches:party-organizations"), "label": _("Party organizations")})
+    if scope.has_role(*STAFF_ROLES):
+        items.append({"url": reverse("branches:committee-terms"), "label": _("Committees and cadres")})
     if scope.has_role(Role.COUNTY_STAFF):
         items.append({"url": reverse("branches:work-reminders"), "label": _("Work reminders")})
     if user.is_superuser or scope.has_role(Role.COUNTY_STAFF, Role.SECURITY_ADMIN):

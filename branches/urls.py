@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import account_views, activity_views, honour_views, notification_views, views
+from branches import account_views, activity_views, committee_views, honour_views, notification_views, views
 
 app_name = "branches"
 
@@ -49,4 +49,13 @@ urlpatterns = [
     path("honours/new/", honour_views.honour_create, name="honour-create"),
     path("honours/<int:pk>/", honour_views.honour_detail, name="honour"),
     path("honours/<int:pk>/revoke/", honour_views.honour_revoke, name="honour-revoke"),
+    path("units/<int:pk>/committee/", committee_views.committee_detail, name="committee"),
+    path("units/<int:pk>/committee/election/", committee_views.election_record, name="committee-election"),
+    path("units/<int:pk>/committee/seats/new/", committee_views.seat_add, name="committee-seat-add"),
+    path("committee-seats/<int:pk>/end/", committee_views.seat_end, name="committee-seat-end"),
+    path("committees/", committee_views.term_list, name="committee-terms"),
+    path("cadres/", committee_views.cadre_list, name="cadres"),
+    path("cadres/statistics/", committee_views.cadre_statistics, name="cadre-statistics"),
+    path("cadres/<int:pk>/", committee_views.cadre_detail, name="cadre"),
+    path("cadres/<int:pk>/edit/", committee_views.cadre_edit, name="cadre-edit"),
 ]

@@ -1,0 +1,292 @@
+"""Writes to committees: elections (换届) that end one term and start the next, changes during a
+term (someone resigns, a deputy is co-opted), and cadre records (团干部).
+
+Each service checks the actor's right (staff over the unit; for a branch or general branch also its
+own secretary or deputy: committee_selectors.may_manage_committee), runs in one transaction and is
+audited: the term, seat and cadre models are registered with the audit trail (branches/apps.py), so
+every row written here leaves an entry naming the actor. Refusals are ValidationErrors keyed by form
+field where there is one; the norms of committee_selectors are warnings and never refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.audit import audit_context
+from branches.committee_selectors import MAX_TERM_YEARS, age_on, default_term_years, may_manage_committee
+from branches.models import Cadre, CommitteePost, CommitteeSeat, CommitteeTerm, Organization, User
+from branches.scope import user_scope
+from branches.services import _save_changed_fields
+from members.models import Member
+
+CADRE_FIELDS = ("name", "sex", "birth_date", "education", "employment", "establishment", "phone", "age_exception")
+FROM_MEMBER = ("name", "sex", "birth_date", "education")  # taken from the member record when left blank
+REQUIRED = ("name", "sex", "birth_date", "education", "employment", "establishment")
+
+
+@dataclass(frozen=True)
+class SeatInput:
+    """One person elected or co-opted: an existing cadre record of the unit, or a new person's
+    details (CADRE_FIELDS, and optionally `member`: the person's member record)."""
+
+    post: str
+    cadre: Cadre | None = None
+    person: dict[str, Any] | None = None
+
+
+def _check_may_manage(actor: User, unit: Organization) -> None:
+    if not may_manage_committee(actor, unit):
+        raise PermissionDenied
+    if not unit.is_active:
+        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+
+
+def _audit(actor: User, unit: Organization, note: str = ""):
+    return audit_context(actor, on_behalf_of=user_scope(actor).principal_for(unit), note=note)
+
+
+# --- cadre records ------------------------------------------------------------------------------
+
+
+def complete_cadre_fields(*, actor: User, fields: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """A cadre's details, blanks filled from the linked member record, checked. Forms call this to
+    validate a row; services call it again before writing. Raises ValidationError keyed by field."""
+    today = today or timezone.localdate()
+    completed: dict[str, Any] = {name: fields.get(name) for name in (*CADRE_FIELDS, "member")}
+    for name in ("name", "phone", "age_exception"):
+        completed[name] = (completed[name] or "").strip()
+    errors: dict[str, str] = {}
+    member: Member | None = completed["member"]
+    if member is not None:
+        if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+            errors["member"] = _("Pick a member of a branch in your units.")
+        else:
+            for name in FROM_MEMBER:
+                if completed[name] in (None, ""):
+                    completed[name] = getattr(member, name)
+    for name in REQUIRED:
+        if completed[name] in (None, "") and name not in errors:
+            errors[name] = (
+                _("Fill this in, or pick the person's member record.")
+                if name in FROM_MEMBER
+                else _("This field is required.")
+            )
+    born = completed["birth_date"]
+    youngest = settings.LEAGUE_RULES["joining_age"]
+    if born and born > today:
+        errors["birth_date"] = _("The date of birth cannot be in the future.")
+    elif born and age_on(born, today) < youngest:
+        errors["birth_date"] = _("A cadre is at least %(age)d years old.") % {"age": youngest}
+    if errors:
+        raise ValidationError(errors)
+    return completed
+
+
+def _create_cadre(unit: Organization, completed: dict[str, Any]) -> Cadre:
+    return Cadre.objects.create(organization=unit, **completed)
+
+
+def cadre_create(*, organization: Organization, actor: User, **fields: Any) -> Cadre:
+    """Record a cadre of the unit (usually done within an election or a seat change)."""
+    _check_may_manage(actor, organization)
+    completed = complete_cadre_fields(actor=actor, fields=fields)
+    with transaction.atomic(), _audit(actor, organization):
+        return _create_cadre(organization, completed)
+
+
+def cadre_update(*, cadre: Cadre, actor: User, **fields: Any) -> Cadre:
+    """Correct or complete a cadre's record (education changed, an age exception approved…)."""
+    _check_may_manage(actor, cadre.organization)
+    completed = complete_cadre_fields(actor=actor, fields=fields)
+    with transaction.atomic(), _audit(actor, cadre.organization):
+        locked = Cadre.objects.select_for_update().get(pk=cadre.pk)
+        _save_changed_fields(locked, completed)
+        return locked
+
+
+# --- elections ----------------------------------------------------------------------------------
+
+
+def _check_seats(unit: Organization, seats: Sequence[SeatInput]) -> None:
+    if not seats:
+        raise ValidationError(_("Record at least one person elected to the committee."))
+    seen_cadres: set[int] = set()
+    seen_members: set[int] = set()
+    for seat in seats:
+        if seat.post not in CommitteePost.values:
+            raise ValidationError(_("Choose a post for every person."))
+        if seat.cadre is not None:
+            if seat.cadre.organization_id != unit.pk:
+                raise ValidationError(
+                    _("%(name)s is recorded by another unit; add them here as a new person.") % {"name": seat.cadre}
+                )
+            name, cadre_id, member_id = seat.cadre.name, seat.cadre.pk, seat.cadre.member_id
+        else:
+            person = seat.person or {}
+            member = person.get("member")
+            name, cadre_id, member_id = person.get("name") or member or "", None, getattr(member, "pk", None)
+        if (cadre_id and cadre_id in seen_cadres) or (member_id and member_id in seen_members):
+            raise ValidationError(_("%(name)s is listed twice.") % {"name": name})
+        seen_cadres.add(cadre_id or 0)
+        seen_members.add(member_id or 0)
+
+
+def _lock_current_term(unit: Organization) -> CommitteeTerm | None:
+    """The unit's current term, its row locked until the transaction ends: two elections recorded
+    at once are serialized here, and the second finds the term the first started."""
+    return CommitteeTerm.objects.select_for_update().filter(organization=unit, ended_on__isnull=True).first()
+
+
+def _end_term(term: CommitteeTerm, day: date) -> None:
+    """End the term and its open seats on the election day (the old committee's last day)."""
+    if day < term.starts_on:
+        raise ValidationError(
+            {
+                "elected_on": _("The election date cannot be before the current term began (%(day)s).")
+                % {"day": term.starts_on.isoformat()}
+            }
+        )
+    seats = list(term.seats.select_for_update())
+    last_change = max([s.since for s in seats] + [s.until for s in seats if s.until], default=None)
+    if last_change and day < last_change:
+        raise ValidationError(
+            {
+                "elected_on": _("The election date cannot be before %(day)s, the last change to the current committee.")
+                % {"day": last_change.isoformat()}
+            }
+        )
+    term.ended_on = day
+    term.save(update_fields=["ended_on"])
+    for seat in seats:
+        if seat.until is None:
+            seat.until = day
+            seat.save(update_fields=["until"])
+
+
+def election_record(
+    *,
+    organization: Organization,
+    actor: User,
+    elected_on: date,
+    length_years: int | None = None,
+    note: str = "",
+    seats: Sequence[SeatInput],
+) -> CommitteeTerm:
+    """Record an election (换届): the current term, if any, ends on the election day with its seats,
+    and the new term starts with the people elected. The old term stays, with its seats, as history.
+    A unit's first recorded term is recorded the same way."""
+    _check_may_manage(actor, organization)
+    today = timezone.localdate()
+    length = length_years or default_term_years(organization)
+    errors = {}
+    if elected_on > today:
+        errors["elected_on"] = _("The election date cannot be in the future.")
+    elif organization.founded_on and elected_on < organization.founded_on:
+        errors["elected_on"] = _("The election date cannot be before the unit was founded (%(day)s).") % {
+            "day": organization.founded_on.isoformat()
+        }
+    if not 1 <= length <= MAX_TERM_YEARS:
+        errors["length_years"] = _("A term lasts 1 to %(max)d years.") % {"max": MAX_TERM_YEARS}
+    if errors:
+        raise ValidationError(errors)
+    _check_seats(organization, seats)
+    people = [
+        None if seat.cadre is not None else complete_cadre_fields(actor=actor, fields=seat.person or {}, today=today)
+        for seat in seats
+    ]
+    with transaction.atomic(), _audit(actor, organization):
+        current = _lock_current_term(organization)
+        if current is not None:
+            _end_term(current, elected_on)
+        try:
+            with transaction.atomic():
+                term = CommitteeTerm.objects.create(
+                    organization=organization,
+                    starts_on=elected_on,
+                    length_years=length,
+                    note=note.strip(),
+                    recorded_by=actor,
+                )
+        except IntegrityError as exc:  # one current term per unit: another election got in first
+            raise ValidationError(
+                _("Another election of this committee was recorded at the same moment. Reload the page to see it.")
+            ) from exc
+        for seat, person in zip(seats, people, strict=True):
+            cadre = seat.cadre or _create_cadre(organization, person)
+            CommitteeSeat.objects.create(term=term, cadre=cadre, post=seat.post, since=elected_on)
+        return term
+
+
+# --- changes during a term -----------------------------------------------------------------------
+
+
+def seat_add(
+    *,
+    term: CommitteeTerm,
+    actor: User,
+    post: str,
+    since: date,
+    cadre: Cadre | None = None,
+    person: dict[str, Any] | None = None,
+    note: str = "",
+) -> CommitteeSeat:
+    """Someone joins the current committee during its term (a co-opted deputy, a by-election)."""
+    unit = term.organization
+    _check_may_manage(actor, unit)
+    if since > timezone.localdate():
+        raise ValidationError({"since": _("The date cannot be in the future.")})
+    if since < term.starts_on:
+        raise ValidationError(
+            {"since": _("The date cannot be before the term began (%(day)s).") % {"day": term.starts_on.isoformat()}}
+        )
+    _check_seats(unit, [SeatInput(post=post, cadre=cadre, person=person)])
+    completed = None if cadre is not None else complete_cadre_fields(actor=actor, fields=person or {})
+    with transaction.atomic(), _audit(actor, unit, note.strip()):
+        locked = CommitteeTerm.objects.select_for_update().get(pk=term.pk)
+        if not locked.is_current:
+            raise ValidationError(_("This term has ended; record the change on the current term."))
+        taken = _("%(name)s already holds a post on this committee.")
+        if cadre is not None and locked.seats.filter(cadre=cadre, until__isnull=True).exists():
+            raise ValidationError({"cadre": taken % {"name": cadre.name}})
+        cadre = cadre or _create_cadre(unit, completed)
+        try:
+            with transaction.atomic():
+                return CommitteeSeat.objects.create(term=locked, cadre=cadre, post=post, since=since)
+        except IntegrityError as exc:  # the same person added twice at once
+            raise ValidationError({"cadre": taken % {"name": cadre.name}}) from exc
+
+
+def seat_end(*, seat: CommitteeSeat, actor: User, until: date, note: str = "") -> CommitteeSeat:
+    """Someone leaves the current committee during its term; `until` is their last day in the post.
+    The cadre's record stays."""
+    unit = seat.term.organization
+    _check_may_manage(actor, unit)
+    if until > timezone.localdate():
+        raise ValidationError({"until": _("The date cannot be in the future.")})
+    with transaction.atomic(), _audit(actor, unit, note.strip()):
+        # An ended term's seats are all closed (election_record closes them): an open seat is current.
+        locked = CommitteeSeat.objects.select_for_update(of=("self",)).select_related("cadre").get(pk=seat.pk)
+        if locked.until is not None:
+            raise ValidationError(
+                _("%(name)s left this post on %(day)s already.")
+                % {"name": locked.cadre.name, "day": locked.until.isoformat()}
+            )
+        if until < locked.since:
+            raise ValidationError(
+                {
+                    "until": _("The last day cannot be before %(day)s, when the post was taken up.")
+                    % {"day": locked.since.isoformat()}
+                }
+            )
+        locked.until = until
+        locked.save(update_fields=["until"])
+        return locked
