@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from branches.models import CommitteeSeat, Honour
+from branches.honour_selectors import with_priority
+from branches.models import Honour
 from members.models import (
     Evaluation,
     EvaluationGrade,
@@ -72,19 +73,23 @@ class Eligibility:
 def with_facts(members: QuerySet[Member], day: date) -> QuerySet[Member]:
     """Members annotated with what the rules need on `day` (two queries however many members)."""
     sanctions = Sanction.objects.open_on(day).filter(member=OuterRef("pk")).order_by("imposed_on")
-    return members.annotate(
-        registered_this_year=Exists(Registration.objects.filter(member=OuterRef("pk"), year=day.year)),
-        last_years_grade=Subquery(
-            Evaluation.objects.filter(member=OuterRef("pk"), year=day.year - 1).values("grade")[:1]
-        ),
-        open_sanction_kind=Subquery(sanctions.values("kind")[:1]),
-        open_sanction_since=Subquery(sanctions.values("imposed_on")[:1]),
-        holds_committee_seat=Exists(CommitteeSeat.objects.held_on(day).filter(cadre__member=OuterRef("pk"))),
-    ).prefetch_related(
-        Prefetch(
-            "honours",
-            queryset=Honour.objects.current().select_related("title").order_by("-year", "pk"),
-            to_attr="current_honours",
+    # is_cadre and is_honoured: the priority marks shared with the honours pages.
+    return (
+        with_priority(members, on=day)
+        .annotate(
+            registered_this_year=Exists(Registration.objects.filter(member=OuterRef("pk"), year=day.year)),
+            last_years_grade=Subquery(
+                Evaluation.objects.filter(member=OuterRef("pk"), year=day.year - 1).values("grade")[:1]
+            ),
+            open_sanction_kind=Subquery(sanctions.values("kind")[:1]),
+            open_sanction_since=Subquery(sanctions.values("imposed_on")[:1]),
+        )
+        .prefetch_related(
+            Prefetch(
+                "honours",
+                queryset=Honour.objects.current().select_related("title").order_by("-year", "pk"),
+                to_attr="current_honours",
+            )
         )
     )
 
@@ -161,11 +166,11 @@ def share_cap_check(*, listed: int, active_members: int) -> RuleCheck:
 
 
 def priority_reasons(member: Member) -> list[str]:
-    """Cadres and honoured members are priority candidates (domain.md §0)."""
+    """Cadres and honoured members are priority candidates (domain.md §0), with what makes them so."""
     reasons = []
     if member.league_post:
         reasons.append(_("League post: %(post)s") % {"post": LeaguePost(member.league_post).label})
-    elif member.holds_committee_seat:
+    elif member.is_cadre:
         reasons.append(_("Holds a committee seat"))
     reasons.extend(
         _("Honour: %(year)d %(title)s") % {"year": honour.year, "title": honour.title.name}
