@@ -21,5 +21,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("branches.urls")),
     path("members/", include("members.urls")),
+    path("promotion/", include("promotion.urls")),
     path("admin/", admin.site.urls),
 ]
