@@ -67,10 +67,13 @@ class MemberFinderForm(forms.Form):
     branch = forms.ModelChoiceField(
         queryset=Organization.objects.none(), required=False, label=_("Branch"), empty_label=_("All branches")
     )
-    q = forms.CharField(required=False, max_length=50, label=_("Name"))
+    q = forms.CharField(required=False, max_length=50, label=_("Full name"))
 
     def __init__(self, *args, branches: QuerySet[Organization], **kwargs):
         super().__init__(*args, **kwargs)
+        if branches.count() <= 1:  # a secretary's own branch: nothing to choose
+            del self.fields["branch"]
+            return
         self.fields["branch"].queryset = branches
         self.fields["branch"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
 

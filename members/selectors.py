@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from branches.audit import ACTION_LABELS, describe_changes
 from branches.models import Honour, Organization, User, subtree_filter
@@ -59,12 +60,13 @@ def member_timeline(member: Member) -> list[TimelineItem]:
         | Q(content_type=ContentType.objects.get_for_model(Honour), object_id__in=member.honours.values("pk"))
     ).order_by("-timestamp")
     for entry in entries.select_related("actor", "content_type"):
-        changes = "; ".join(f"{label}: {old} → {new}" for label, old, new in describe_changes(entry))
+        # A record's creation lists its empty fields too (None → ""): they read "— → —", say nothing.
+        changes = "; ".join(f"{label}: {old} → {new}" for label, old, new in describe_changes(entry) if old != new)
         note = (entry.additional_data or {}).get("note", "")
         actor = entry.actor.display_name if entry.actor else ""
         title = str(ACTION_LABELS.get(entry.action, ""))
         if entry.content_type_id != member_type.pk:  # a transfer or an honour: say which
-            title = f"{entry.content_type.model_class()._meta.verbose_name}: {title}"
+            title = f"{capfirst(entry.content_type.model_class()._meta.verbose_name)}: {title}"
         items.append(TimelineItem(entry.timestamp, title, f"{changes} {note}".strip(), actor))
     return items
 
