@@ -42,7 +42,9 @@ def award_candidates(user: User, *, branch_id: int | None = None, query: str = "
 # --- 推优 priority (issue 5) --------------------------------------------------------------------
 
 
-def with_priority(members: QuerySet[Member], *, since_year: int | None = None, on: date | None = None):
+def with_priority(
+    members: QuerySet[Member], *, since_year: int | None = None, on: date | None = None
+) -> QuerySet[Member]:
     """Annotate `is_honoured` (holds an honour, from `since_year` on if given) and `is_cadre` (holds
     a post on a current committee term on the day, through a cadre record linked to the member):
     domain.md §0 makes both priority candidates for 推优. Two EXISTS subqueries, no extra query."""
