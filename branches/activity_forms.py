@@ -98,10 +98,13 @@ class ActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.already_attached = already_attached
         self.fields["topic"].required = False  # taken from the county's topic when one is chosen
-        self.fields["themed_day_topic"].queryset = topics
-        self.fields["themed_day_topic"].label_from_instance = lambda t: f"{t.month:%Y-%m} {t.title}"
-        self.fields["themed_day_topic"].empty_label = _("— no county topic —")
-        self.fields["themed_day_topic"].help_text = _("The county's topic for the month, if the day followed it.")
+        if topics.exists():
+            self.fields["themed_day_topic"].queryset = topics
+            self.fields["themed_day_topic"].label_from_instance = lambda t: f"{t.month:%Y-%m} {t.title}"
+            self.fields["themed_day_topic"].empty_label = _("— no county topic —")
+            self.fields["themed_day_topic"].help_text = _("The county's topic for the month, if the day followed it.")
+        else:  # the county has published none lately: nothing to choose
+            del self.fields["themed_day_topic"]
         if with_roster:  # attendance comes from the roster, the counts from it
             del self.fields["present_count"], self.fields["absent_count"]
         else:
@@ -109,6 +112,12 @@ class ActivityForm(forms.ModelForm):
             self.fields["absent_count"].required = False
         for name in ("chair", "note_taker", "place"):
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") != ActivityKind.THEMED_DAY:
+            cleaned["themed_day_topic"] = None  # the choice is hidden for other kinds (a default may linger)
+        return cleaned
 
     def clean_files(self):
         files = self.cleaned_data["files"]
@@ -186,7 +195,7 @@ class ActivityFilterForm(forms.Form):
 class CompletenessFilterForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(
-        label=_("Period"),
+        label=_("Quarter or year"),
         coerce=int,
         empty_value=0,
         required=False,

@@ -397,7 +397,7 @@ def activity_attachment_remove(*, attachment: ActivityAttachment, actor: User) -
         raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
     principal = user_scope(actor).principal_for(unit)
     with transaction.atomic():
-        Activity.objects.select_for_update().filter(pk=activity.pk).first()
+        Activity.objects.select_for_update().filter(pk=activity.pk).first()  # one change to the record at a time
         stored = attachment.file.name
         deleted, _rows = ActivityAttachment.objects.filter(pk=attachment.pk).delete()
         if not deleted:

@@ -125,6 +125,7 @@ def _month_param(value: str | None, today: date) -> date:
 def unit_activity_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.get_unit_for_records(request.user, pk)
     month = _month_param(request.GET.get("month"), timezone.localdate())
+    weeks = selectors.month_calendar(unit, month)
     return render(
         request,
         "branches/activities/calendar.html",
@@ -132,7 +133,8 @@ def unit_activity_calendar(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "breadcrumbs": _breadcrumbs(request, unit),
             "month": month,
-            "weeks": selectors.month_calendar(unit, month),
+            "weeks": weeks,
+            "has_activities": any(day.activities for week in weeks for day in week),
             "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],
             "previous": selectors.add_months(month, -1),
             "next": selectors.add_months(month, 1),
@@ -449,7 +451,10 @@ def _county_of_staff(request: HttpRequest) -> Organization:
 def themed_topic_list(request: HttpRequest) -> HttpResponse:
     """County staff publish each month's topic with its deadline; the list shows who recorded it."""
     county = _county_of_staff(request)
-    form = ThemedDayTopicForm(request.POST or None)
+    next_month = selectors.add_months(selectors.month_start(timezone.localdate()), 1)
+    form = ThemedDayTopicForm(
+        request.POST or None, initial={"month": next_month, "record_by": next_month.replace(day=25)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             topic = services.themed_day_topic_save(actor=request.user, county=county, **form.cleaned_data)

@@ -27,7 +27,13 @@
   }
 
   function followKind() {
-    if (topic) topic.hidden = kind.value !== form.dataset.themedKind;
+    if (topic) {
+      // Hidden and not sent unless the activity is a themed League day: a topic chosen by default
+      // must not follow the record into another kind.
+      var themed = kind.value === form.dataset.themedKind;
+      topic.hidden = !themed;
+      topic.querySelector("select").disabled = !themed;
+    }
     var committeeOnly = hasCommittee && kind.value === form.dataset.committeeKind;
     rows.forEach(function (row) {
       var hide = committeeOnly && row.dataset.committee !== "1";

@@ -518,3 +518,15 @@ def test_attachments_are_added_and_removed_from_the_detail_page(client, tree, pe
     assert not activity.attachments.exists()
     client.post(url, {"files": [SimpleUploadedFile("x.exe", b"MZ", "application/octet-stream")]})
     assert not activity.attachments.exists()
+
+
+def test_a_county_topic_left_selected_does_not_follow_another_kind(client, tree, people, roster, login):
+    month = timezone.localdate().replace(day=1)
+    topic = ThemedDayTopic.objects.create(
+        county=tree["county"], month=month, title="本月主题", record_by=month, created_by=people["county_staff"]
+    )
+    url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
+    post = form_post(roster, kind=ActivityKind.LEAGUE_CLASS, themed_day_topic=str(topic.pk), topic="团课")
+    assert login(people["secretary_a1"]).post(url, post).status_code == 302
+    activity = Activity.objects.get()
+    assert (activity.kind, activity.themed_day_topic) == (ActivityKind.LEAGUE_CLASS, None)
