@@ -75,13 +75,23 @@ class SeatRowForm(forms.Form):
     establishment = forms.ChoiceField(label=_("Establishment"), choices=_blank(Establishment.choices), required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False, validators=[phone_validator])
 
-    def __init__(self, *args, actor: User, cadres: QuerySet[Cadre], roster: QuerySet[Member], **kwargs):
+    def __init__(
+        self,
+        *args,
+        actor: User,
+        cadres: QuerySet[Cadre],
+        roster: QuerySet[Member],
+        choices: dict[str, list] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        choices = choices or seat_choices(cadres, roster)
         self.fields["cadre"].queryset = cadres
-        if roster.exists():
+        self.fields["cadre"].choices = choices["cadre"]
+        if len(choices["member"]) > 1:
             self.fields["member"].queryset = roster
-            self.fields["member"].label_from_instance = lambda m: f"{m.name} ({m.birth_date:%Y-%m-%d})"
+            self.fields["member"].choices = choices["member"]
         else:
             del self.fields["member"]
 
@@ -104,7 +114,19 @@ class SeatRowForm(forms.Form):
         return SeatInput(post=data["post"], cadre=cadre, person=person)
 
 
+def seat_choices(cadres: QuerySet[Cadre], roster: QuerySet[Member]) -> dict[str, list]:
+    """The rows' choices, read once for a whole formset (not once per row)."""
+    return {
+        "cadre": [("", "---------"), *((c.pk, f"{c.name} ({c.birth_date:%Y-%m-%d})") for c in cadres)],
+        "member": [("", "---------"), *((m.pk, f"{m.name} ({m.birth_date:%Y-%m-%d})") for m in roster)],
+    }
+
+
 class BaseSeatFormSet(forms.BaseFormSet):
+    def __init__(self, *args, actor: User, cadres: QuerySet[Cadre], roster: QuerySet[Member], **kwargs):
+        row_kwargs = {"actor": actor, "cadres": cadres, "roster": roster, "choices": seat_choices(cadres, roster)}
+        super().__init__(*args, form_kwargs=row_kwargs, **kwargs)
+
     def add_fields(self, form, index):
         super().add_fields(form, index)
         form.fields["DELETE"].label = _("Not on the new committee")
@@ -220,7 +242,7 @@ class StatisticsForm(forms.Form):
     unit = forms.ModelChoiceField(
         label=_("Committee"), queryset=Organization.objects.none(), required=False, empty_label=_("All my units")
     )
-    day = forms.DateField(label=_("On"), widget=DateInput(), required=False)
+    day = forms.DateField(label=_("On"), widget=DateInput(), required=False, initial=timezone.localdate)
 
     def __init__(self, *args, units: QuerySet[Organization], **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     DurationField,
@@ -32,6 +33,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -496,11 +498,14 @@ def current_post_subquery(day: date) -> Subquery:
 def cadres_in_scope(user: User, day: date) -> QuerySet[Cadre]:
     """Cadre records of the units under the user's staff roles, with the post held on `day`."""
     paths = user_scope(user).managed_paths
+    post_rank = Case(
+        *(When(current_post=post, then=rank) for post, rank in POST_ORDER.items()), default=len(POST_ORDER)
+    )
     return (
         Cadre.objects.filter(subtree_filter(paths, "organization__path"), organization__dissolved_on__isnull=True)
         .select_related("organization")
         .annotate(current_post=current_post_subquery(day))
-        .order_by("organization__path", "name", "pk")
+        .order_by("organization__path", post_rank, "name", "pk")  # unit by unit, the secretary first
     )
 
 

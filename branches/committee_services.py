@@ -92,7 +92,11 @@ def complete_cadre_fields(*, actor: User, fields: dict[str, Any], today: date | 
 
 
 def _create_cadre(unit: Organization, completed: dict[str, Any]) -> Cadre:
-    return Cadre.objects.create(organization=unit, **completed)
+    """A new record, unless the unit already keeps one for this member: a person is recorded once
+    and their record follows them from post to post."""
+    member = completed.get("member")
+    existing = Cadre.objects.filter(organization=unit, member=member).first() if member else None
+    return existing or Cadre.objects.create(organization=unit, **completed)
 
 
 def cadre_create(*, organization: Organization, actor: User, **fields: Any) -> Cadre:
@@ -142,7 +146,8 @@ def _check_seats(unit: Organization, seats: Sequence[SeatInput]) -> None:
 
 def _lock_current_term(unit: Organization) -> CommitteeTerm | None:
     """The unit's current term, its row locked until the transaction ends: two elections recorded
-    at once are serialized here, and the second finds the term the first started."""
+    at once are serialized here. The second then finds the term ended, and the unique constraint on
+    current terms refuses its new one (as it refuses two first elections, which have no row to lock)."""
     return CommitteeTerm.objects.select_for_update().filter(organization=unit, ended_on__isnull=True).first()
 
 

@@ -73,13 +73,15 @@ def election_record(request: HttpRequest, pk: int) -> HttpResponse:
         if current
         else []
     )
-    row_kwargs = {
-        "actor": request.user,
-        "cadres": Cadre.objects.filter(organization=unit),
-        "roster": selectors.roster_for(unit),
-    }
     form = ElectionForm(request.POST or None, unit=unit)
-    formset = SeatFormSet(request.POST or None, initial=initial, prefix="seats", form_kwargs=row_kwargs)
+    formset = SeatFormSet(
+        request.POST or None,
+        initial=initial,
+        prefix="seats",
+        actor=request.user,
+        cadres=Cadre.objects.filter(organization=unit),
+        roster=selectors.roster_for(unit),
+    )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             services.election_record(

@@ -4,11 +4,13 @@ test_committees_norms.py; pages: test_committees_pages.py; the reminder: test_co
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from branches import committee_services
@@ -272,8 +274,9 @@ def test_a_new_person_s_details_are_checked(tree, people):
 
 
 def test_two_elections_recorded_at_once_leave_one_current_term(tree, people, monkeypatch):
-    """The second writer waits on the current term's row lock and then finds the first's new term;
-    should it not (a unit's first term has no row to lock), the unique constraint refuses it."""
+    """A second writer that read no current term (it read before the first committed) is refused by
+    the unique constraint, and what it wrote goes with it. (With real threads: the PostgreSQL test
+    below.)"""
     unit = tree["branch_a1"]
     election_record(
         organization=unit,
@@ -504,3 +507,64 @@ def test_linking_a_cadre_to_a_member_fills_blanks_only_in_scope(committee, peopl
     assert "member" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
         cadre_update(cadre=committee["secretary"], actor=people["secretary_b1"], member=None, **blanks)
+
+
+def test_a_cadre_is_recorded_once_per_member(tree, people):
+    unit = tree["branch_a1"]
+    member = make_member(unit, "团员丁")
+    cadre = committee_services.cadre_create(
+        organization=unit, actor=people["secretary_a1"], **person("", member=member)
+    )
+    assert (cadre.name, cadre.organization) == ("团员丁", unit)
+    assert LogEntry.objects.get(content_type__model="cadre", object_pk=str(cadre.pk)).actor == people["secretary_a1"]
+    term = election_record(
+        organization=unit,
+        actor=people["secretary_a1"],
+        elected_on=TODAY,
+        seats=[SeatInput("secretary", person=person("", member=member))],
+    )
+    assert term.seats.get().cadre == cadre  # the member's record is reused, not copied
+    with pytest.raises(PermissionDenied):
+        committee_services.cadre_create(organization=unit, actor=people["secretary_b1"], **person("甲"))
+
+
+# --- at the same moment, for real (PostgreSQL: SQLite serializes whole writes) ---------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+@pytest.mark.parametrize("existing_term", [True, False])
+def test_two_elections_at_the_same_moment(transactional_db, tree, people, monkeypatch, existing_term):
+    """With a current term, the second election waits on its row lock; once the first commits, the
+    term it waited for has ended, and the unique constraint refuses the second's new term. Without one
+    (a unit's first election) there is nothing to wait on, and the constraint decides alone."""
+    from tests.promotion.test_services_concurrency import run_at_once
+
+    unit = tree["branch_a1"]
+    if existing_term:
+        make_term(unit, TODAY - timedelta(days=400), [(make_cadre(unit, "老书记"), "secretary")])
+    lock = committee_services._lock_current_term
+
+    def slowly(unit):
+        held = lock(unit)
+        time.sleep(0.3)  # the other caller surely arrives while this one holds the lock
+        return held
+
+    monkeypatch.setattr(committee_services, "_lock_current_term", slowly)
+
+    def elect(name, actor):
+        return lambda: election_record(
+            organization=unit,
+            actor=people[actor],
+            elected_on=TODAY,
+            seats=[SeatInput("secretary", person=person(name))],
+        )
+
+    results = run_at_once(elect("甲", "secretary_a1"), elect("乙", "township_a_staff"))
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1, results
+    assert isinstance(errors[0], ValidationError)
+    current = CommitteeTerm.objects.current().get(organization=unit)
+    assert current.seats.count() == 1
+    assert "同时" in errors[0].messages[0]
+    assert CommitteeTerm.objects.filter(organization=unit).count() == (2 if existing_term else 1)
+    assert Cadre.objects.filter(name__in=["甲", "乙"]).count() == 1  # the loser's new person went with it

@@ -433,3 +433,17 @@ def test_the_statistics_page_counts_the_scope(client, tree, people, login, commi
     assert client.get(url, {"day": before}).context["statistics"].count == 0
     assert "没有在任人员" in client.get(url, {"day": before}).content.decode()
     assert login(people["township_b_staff"]).get(url).context["statistics"].count == 0
+
+
+@pytest.mark.parametrize("url_name", ["branches:committee", "branches:committee-election"])
+def test_a_committee_s_pages_take_as_many_queries_for_a_large_committee_as_for_a_small(
+    client, tree, people, login, committee, url_name
+):
+    unit = tree["township_a"]
+    url = reverse(url_name, kwargs={"pk": unit.pk})
+    login(people["county_staff"])
+    small = _queries(client, url)
+    term = CommitteeTerm.objects.current().get(organization=unit)
+    for i in range(8):
+        CommitteeSeat.objects.create(term=term, cadre=make_cadre(unit, f"委员{i}"), post="committee", since=TODAY)
+    assert _queries(client, url) == small
