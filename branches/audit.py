@@ -119,6 +119,7 @@ EVENT_FIELD_LABELS = {
     "sign_in_lock": _("sign-in lock"),
     "attendance": _("attendance"),
     "attachments": _("attachments"),
+    "handed_over_record": _("record handed over to the Party"),  # a Party organizer opened a 推优 case
 }
 EVENT_VALUE_LABELS = {
     "reset_by_administrator": _("reset by an administrator"),

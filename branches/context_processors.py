@@ -23,6 +23,12 @@ def navigation(request: HttpRequest) -> dict:
         items.append({"url": reverse("branches:honours"), "label": _("Honours")})
     if user.is_superuser or scope.record_paths:  # a secretary's branch, or the staff's completeness table
         items.append({"url": reverse("branches:activities"), "label": _("Organizational life")})
+        items.append({"url": reverse("promotion:branches"), "label": _("推优")})  # the branches' boards
+    if user.is_superuser or scope.has_role(*STAFF_ROLES):
+        items.append({"url": reverse("promotion:review-queue"), "label": _("推优 review")})
+        items.append({"url": reverse("promotion:overview"), "label": _("推优 overview")})
+    if scope.has_role(Role.PARTY_ORGANIZER):
+        items.append({"url": reverse("promotion:party-cases"), "label": _("推优 people")})
     if scope.sees_everything or scope.has_role(*STAFF_ROLES):
         items.append({"url": reverse("branches:party-organizations"), "label": _("Party organizations")})
     if scope.has_role(*STAFF_ROLES):

@@ -1,0 +1,154 @@
+"""What a Party organizer (党组织联系人) reads: the people the League handed over to their Party
+organization, read-only, with only the fields agreed for the hand-over (issue 5). Never ID numbers,
+phones or evaluation details: the pages are built from an explicit list of fields, so a template
+cannot reach anything else. Every opening of a case is written to the audit trail as an access, and
+county staff read those entries on the access log (promotion/county_views.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from auditlog.models import LogEntry
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from branches.audit import audit_event
+from branches.models import Role, User
+from branches.scope import user_scope
+from promotion.models import FollowUpReport, PromotionCase, Stage, Talk
+
+PAGE_SIZE = 50
+# The member's fields agreed for the hand-over; nothing else of the member record is read.
+HANDED_OVER_MEMBER_FIELDS = ("name", "sex", "birth_date", "education", "league_post", "joined_on")
+# What an access entry says was looked at (branches.audit shows the key as a label).
+ACCESS_CHANGE = {"handed_over_record": ["", "viewed"]}
+
+
+def _party_organization_ids(user: User) -> list[int]:
+    """The Party organizations the user is an organizer of today; 403 for anyone else."""
+    scope = user_scope(user)
+    ids = [a.party_organization_id for a in scope.assignments if a.role == Role.PARTY_ORGANIZER]
+    if not ids:
+        raise PermissionDenied
+    return ids
+
+
+def handed_over_cases(user: User) -> QuerySet[PromotionCase]:
+    """Cases handed over to the user's Party organizations, with only the agreed member fields.
+
+    Narrower than `PromotionCase.objects.visible_to`: an organizer who also holds a League role sees
+    here only what was handed to their Party organization, never the League's own working records."""
+    member_fields = [f"member__{name}" for name in HANDED_OVER_MEMBER_FIELDS]
+    return (
+        PromotionCase.objects.filter(
+            party_organization_id__in=_party_organization_ids(user), recommended_on__isnull=False
+        )
+        .select_related("member", "branch", "party_organization")
+        .only(
+            "track",
+            "stage",
+            "party_applied_on",
+            "party_applied_month_only",
+            "activist_since",
+            "recommended_on",
+            "valid_until",
+            "development_on",
+            "probationary_on",
+            "full_member_on",
+            "closed_on",
+            "member_id",
+            "branch__name",
+            "party_organization__name",
+            *member_fields,
+        )
+        .order_by("-recommended_on", "member__name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Validity:
+    label: str  # "valid", "expiring" or "expired": the template colours it
+    days_left: int
+
+
+def validity(case: PromotionCase, today: date) -> Validity | None:
+    """How long the recommendation still holds, while the Party has not yet decided on it."""
+    if case.valid_until is None or case.stage != Stage.RECOMMENDED:
+        return None
+    days_left = (case.valid_until - today).days
+    label = "expired" if days_left < 0 else ("expiring" if days_left <= 90 else "valid")
+    return Validity(label, days_left)
+
+
+@login_required
+@require_safe
+def party_case_list(request: HttpRequest) -> HttpResponse:
+    cases = handed_over_cases(request.user)
+    query = request.GET.get("q", "").strip()
+    stage = request.GET.get("stage", "")
+    if query:
+        cases = cases.filter(member__name__icontains=query)
+    if stage in Stage.values:
+        cases = cases.filter(stage=stage)
+    else:
+        stage = ""
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [(case, validity(case, today)) for case in page.object_list]
+    return render(
+        request,
+        "promotion/party/case_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "stage": stage,
+            "stages": [(value, label) for value, label in Stage.choices if value in HANDED_OVER_STAGES],
+            "query_string": urlencode({key: value for key, value in {"q": query, "stage": stage}.items() if value}),
+        },
+    )
+
+
+# Stages a handed-over case can be in: from the hand-over on.
+HANDED_OVER_STAGES = frozenset(
+    {
+        Stage.RECOMMENDED,
+        Stage.ACTIVIST,
+        Stage.DEVELOPMENT,
+        Stage.PROBATIONARY,
+        Stage.FULL_MEMBER,
+        Stage.NOT_ADOPTED,
+        Stage.LAPSED,
+        Stage.WITHDRAWN,
+    }
+)
+
+
+@login_required
+@require_safe
+def party_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One handed-over case; a case not handed to the organizer's Party organization is not found."""
+    cases = handed_over_cases(request.user).prefetch_related(
+        Prefetch("follow_up_reports", queryset=FollowUpReport.objects.order_by("-month")),
+        Prefetch("talks", queryset=Talk.objects.order_by("-held_on", "-pk")),
+    )
+    case = get_object_or_404(cases, pk=pk)
+    record_case_access(case, actor=request.user)
+    return render(
+        request,
+        "promotion/party/case_detail.html",
+        {"case": case, "member": case.member, "validity": validity(case, timezone.localdate())},
+    )
+
+
+def record_case_access(case: PromotionCase, *, actor: User) -> LogEntry:
+    """An access entry for the case: the county sees who looked at which handed-over record."""
+    return audit_event(case, actor=actor, changes=ACCESS_CHANGE, action=LogEntry.Action.ACCESS)
