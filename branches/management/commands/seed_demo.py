@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from branches.demo import DEMO_PASSWORD, county_code, seed_county, seed_demo_accounts
 from branches.demo_activities import seed_activities
+from branches.demo_committees import seed_committees
 from branches.demo_honours import seed_honours
 from branches.models import Organization
 from members.demo import TARGET_MEMBERS, seed_members
@@ -29,5 +30,6 @@ class Command(BaseCommand):
             added = seed_members(county, target=members) if members else 0
             seed_activities(county)
             seed_honours(county)
+            seed_committees(county)
             self.stdout.write(f"county {number}: {state}; {len(accounts)} new demo account(s); {added} new member(s)")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo password for every demo account: {DEMO_PASSWORD}"))
