@@ -404,3 +404,26 @@ def test_withdrawing_needs_the_confirmation_box(people, login, case):
     assert (withdrawn.stage, withdrawn.closing_reason) == (Stage.WITHDRAWN, "本人申请")
     entry = LogEntry.objects.get_for_object(withdrawn).latest("timestamp")
     assert (entry.actor, entry.changes_dict["stage"]) == (people["secretary_a1"], ["cultivation", "withdrawn"])
+
+
+@pytest.mark.parametrize("extra_branches", [0, 6])
+def test_the_workbench_reads_a_fixed_number_of_queries(
+    tree, people, login, extra_branches, django_assert_max_num_queries
+):
+    from branches.models import OrganizationKind, Sector
+    from tests.conftest import add
+
+    for i in range(extra_branches):
+        branch = add(
+            tree["township_a"],
+            name=f"甲镇{i}村团支部",
+            code=f"C-A-X{i}",
+            kind=OrganizationKind.BRANCH,
+            sector=Sector.VILLAGE,
+        )
+        make_case(eligible_member(branch, f"团员{i}", recorder=people["county_staff"]), recorder=people["county_staff"])
+    client = login(people["county_staff"])
+    client.get(reverse("promotion:branches"))
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("promotion:branches"))
+    assert response.context["page"].paginator.count == 3 + extra_branches
