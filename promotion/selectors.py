@@ -83,7 +83,7 @@ def cultivation_due_on(year: int, quarter: int) -> date:
 
 def follow_up_due_on(month: date) -> date:
     """The report on month M is due by the configured day of month M+1."""
-    return workdays.add_months(month, 1).replace(day=settings.PROMOTION_RULES["follow_up_due_day"])
+    return workdays.next_month_start(month).replace(day=settings.PROMOTION_RULES["follow_up_due_day"])
 
 
 def _quarters(start: date, day: date) -> list[tuple[int, int]]:
@@ -99,9 +99,9 @@ def _quarters(start: date, day: date) -> list[tuple[int, int]]:
 def _months(start: date, day: date) -> list[date]:
     """The months from the one holding `start` to the last one ended before `day`."""
     months, month = [], workdays.month_start(start)
-    while workdays.add_months(month, 1) <= day:
+    while (following := workdays.next_month_start(month)) <= day:
         months.append(month)
-        month = workdays.add_months(month, 1)
+        month = following
     return months
 
 

@@ -10,6 +10,7 @@ from promotion.workdays import (
     is_working_day,
     month_end,
     months_between,
+    next_month_start,
     nth_working_day,
     working_days_between,
 )
@@ -72,3 +73,8 @@ def test_month_arithmetic():
     assert months_between(date(2025, 12, 11), date(2026, 6, 10)) == 5
     assert months_between(date(2026, 1, 31), date(2026, 2, 28)) == 1
     assert month_end(date(2026, 2, 3)) == date(2026, 2, 28)
+
+
+def test_next_month_start():
+    assert next_month_start(date(2026, 12, 31)) == date(2027, 1, 1)
+    assert next_month_start(date(2026, 1, 31)) == date(2026, 2, 1)
