@@ -26,6 +26,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from branches import activity_selectors as selectors
 from branches import activity_services as services
@@ -409,6 +410,12 @@ def completeness_export(request: HttpRequest) -> HttpResponse:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Activities"))
+
+    def rate(value: float | None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)  # a number, shown as a percentage
+        cell.number_format = "0%"
+        return cell
+
     header = [_("Branch"), _("Code"), _("Sector")]
     for month in table.months:
         header += [
@@ -423,8 +430,13 @@ def completeness_export(request: HttpRequest) -> HttpResponse:
         line: list[object] = [neutralize(row.unit.name), neutralize(row.unit.code), str(row.unit.get_sector_display())]
         for cell in row.cells:
             held = "、".join(f"{labels[k]}×{n}" for k, n in cell.held.items())
-            line += [cell.held_total, neutralize(held), neutralize(kinds_text(cell.missing)), cell.attendance_rate]
-        line += [row.held_total, row.missing_total, row.attendance_rate, _("yes") if row.silent else _("no")]
+            line += [
+                cell.held_total,
+                neutralize(held),
+                neutralize(kinds_text(cell.missing)),
+                rate(cell.attendance_rate),
+            ]
+        line += [row.held_total, row.missing_total, rate(row.attendance_rate), _("yes") if row.silent else _("no")]
         sheet.append(line)
     output = io.BytesIO()
     workbook.save(output)

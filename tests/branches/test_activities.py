@@ -511,6 +511,8 @@ def test_attachments_are_added_and_removed_from_the_detail_page(client, tree, pe
     client.post(url, {"files": [image_file("签到表.png", "PNG")]})
     attachment = activity.attachments.get()
     assert attachment.name == "签到表.png"
+    added = LogEntry.objects.get_for_object(activity).order_by("-pk").first()
+    assert (added.actor, added.changes_dict["attachments"]) == (people["secretary_a1"], ["", "签到表.png"])
     remove = reverse("branches:attachment-remove", kwargs={"pk": attachment.pk})
     assert "签到表.png" in client.get(remove).content.decode()  # asks first
     assert activity.attachments.exists()

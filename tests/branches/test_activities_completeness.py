@@ -8,6 +8,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -236,6 +237,7 @@ def test_the_export_has_numbers_as_numbers(client, tree, people, login):
     assert "attachment" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
+    assert sheet.cell(row=2, column=rows[0].index("2025-02 出席率") + 1).number_format == "0%"
     header, first = rows[0], rows[1]
     assert len(rows) == 3  # township A's two branches
     assert first[0] == tree["branch_a1"].name
@@ -263,7 +265,11 @@ def test_county_staff_publish_and_correct_a_topic(client, tree, people, login):
     client.post(edit, {"month": "2026-06", "title": "学习二十大精神", "record_by": "2026-06-28"})
     topic.refresh_from_db()
     assert (topic.title, topic.record_by) == ("学习二十大精神", date(2026, 6, 28))
-    assert "学习二十大精神" in client.get(edit).content.decode()  # with its history
+    entries = LogEntry.objects.get_for_object(topic)
+    assert [e.action for e in entries.order_by("pk")] == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE]
+    assert entries.order_by("pk").last().changes_dict["title"] == ["学习二十大", "学习二十大精神"]
+    assert entries.first().actor == people["county_staff"]
+    assert "学习二十大精神" in client.get(edit).content.decode()
 
 
 def test_the_topic_list_counts_who_recorded_in_time(client, tree, people, login, django_assert_max_num_queries):
