@@ -216,7 +216,12 @@ class TermFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(
         label=_("Order"),
-        choices=[("", _("By the tree")), ("due", _("Due date, earliest first")), ("-due", _("Due date, latest first"))],
+        # Earliest first by default: those with no term recorded, then the overdue, lead the list.
+        choices=[
+            ("", _("Due date, earliest first")),
+            ("-due", _("Due date, latest first")),
+            ("tree", _("By the tree")),
+        ],
         required=False,
     )
 

@@ -437,6 +437,13 @@ def committee_units(user: User) -> QuerySet[Organization]:
     )
 
 
+def term_status_counts(units: QuerySet[Organization], day: date) -> dict[str, int]:
+    """How many of `committee_units` stand at each status on `day` (one aggregate query)."""
+    return units.aggregate(
+        **{status: Count("pk", filter=status_filter(status, day, "term_due_on")) for status in TermStatus.LABELS}
+    )
+
+
 @dataclass(frozen=True)
 class TermRow:
     unit: Organization

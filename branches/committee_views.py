@@ -236,27 +236,29 @@ def _valid_filters(form) -> dict:
 
 @login_required
 def term_list(request: HttpRequest) -> HttpResponse:
-    """Every committee in the user's units with its current term, the overdue and soon-due first
-    when sorted by due date."""
+    """Every committee in the user's units with its current term: by default those never recorded
+    and the overdue first, with how many there are of each status."""
     selectors.require_staff(request.user)
     today = timezone.localdate()
     form = TermFilterForm(request.GET or None, townships=selectors.township_choices(request.user))
     filters = _valid_filters(form)
     units = selectors.committee_units(request.user)
-    if filters.get("status"):
-        units = units.filter(selectors.status_filter(filters["status"], today, "term_due_on"))
     if filters.get("kind"):
         units = units.filter(kind=filters["kind"])
     if filters.get("sector"):
         units = units.filter(sector=filters["sector"])
     if filters.get("township"):
         units = units.filter(path__startswith=filters["township"].path)
-    if filters.get("sort") == "due":
-        units = units.order_by(F("term_due_on").asc(nulls_first=True), "path")
-    elif filters.get("sort") == "-due":
+    counts = selectors.term_status_counts(units, today)
+    if filters.get("status"):
+        units = units.filter(selectors.status_filter(filters["status"], today, "term_due_on"))
+    if filters.get("sort") == "-due":
         units = units.order_by(F("term_due_on").desc(nulls_last=True), "path")
+    elif filters.get("sort") != "tree":
+        units = units.order_by(F("term_due_on").asc(nulls_first=True), "path")
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
     kept = {key: value for key, value in request.GET.items() if key != "page" and value}
+    other_filters = {key: value for key, value in kept.items() if key != "status"}
     return render(
         request,
         "branches/committees/term_list.html",
@@ -266,6 +268,10 @@ def term_list(request: HttpRequest) -> HttpResponse:
             "rows": selectors.term_rows(list(page.object_list), today),
             "query_string": urlencode(kept),
             "notice_days": selectors.notice_days(),
+            "status_links": [
+                (status, label, counts[status], urlencode({**other_filters, "status": status}))
+                for status, label in selectors.TermStatus.CHOICES
+            ],
         },
     )
 

@@ -376,9 +376,17 @@ def test_the_terms_list_filters_and_sorts(client, tree, people, login, committee
     none = client.get(url, {"status": "none"}).context["rows"]
     assert {r.unit.code for r in none} == {"C-A-G", "C-A-G-1"}
     assert all(r.status == "none" and r.term is None for r in none)
-    sorted_rows = client.get(url, {"sort": "due"}).context["rows"]
+    sorted_rows = client.get(url).context["rows"]  # by due date: never recorded, then overdue, first
     dues = [r.term.due_on for r in sorted_rows if r.term]
     assert [r.term for r in sorted_rows[:2]] == [None, None] and dues == sorted(dues)
+    assert [r.status for r in sorted_rows[2:4]] == ["overdue", "overdue"]
+    latest = client.get(url, {"sort": "-due"}).context["rows"]
+    assert [r.term.due_on for r in latest if r.term] == sorted(dues, reverse=True) and latest[-1].term is None
+    assert [r.unit.code for r in client.get(url, {"sort": "tree"}).context["rows"]][:2] == ["C-A", "C-A-1"]
+    links = {
+        status: count for status, _label, count, _query in client.get(url, {"kind": "branch"}).context["status_links"]
+    }
+    assert links == {"overdue": 2, "soon": 0, "ok": 3, "none": 1}  # of the branches: A1, AG1 and the four new
     school = client.get(url, {"sector": "school", "kind": "branch"}).context["rows"]
     assert [r.unit.code for r in school] == ["C-A-G-1"]
     township_rows = client.get(url, {"township": tree["township_a"].pk}).context["rows"]
