@@ -485,22 +485,18 @@ def round_nominate(
         failing = [c for c in checks if not c.ok]
         short_wait = [c for c in failing if c.rule == eligibility.SHORT_WAIT_RULE]
         other = [c for c in failing if c.rule != eligibility.SHORT_WAIT_RULE]
+        errors = {}  # every missing reason at once, each by its field
         if short_wait and not short_wait_reason:
             ask = _("Give the written reason.")
-            raise PromotionError({"short_wait_reason": f"{short_wait[0].detail} {ask}"})
-        if other:
-            reasons = " ".join(c.detail for c in other)
-            if not exception_reason:
-                raise PromotionError(
-                    {
-                        "exception_reason": _(
-                            "%(name)s cannot be listed: %(reasons)s Only county staff may allow an exception, with a reason."
-                        )
-                        % {"name": name, "reasons": reasons}
-                    }
-                )
-            if not can_allow_exception(actor, locked):
-                raise PermissionDenied
+            errors["short_wait_reason"] = f"{short_wait[0].detail} {ask}"
+        if other and not exception_reason:
+            errors["exception_reason"] = _(
+                "%(name)s cannot be listed: %(reasons)s Only county staff may allow an exception, with a reason."
+            ) % {"name": name, "reasons": " ".join(c.detail for c in other)}
+        if errors:
+            raise PromotionError(errors)
+        if other and not can_allow_exception(actor, locked):
+            raise PermissionDenied
         fields = {
             "eligibility": [c.as_json() for c in checks],
             "is_priority": result.is_priority,

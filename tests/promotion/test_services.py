@@ -661,3 +661,11 @@ def test_withdrawing_a_nominee_takes_it_off_the_list(round_, cases, secretary):
     assert not round_.nominations.listed().exists()
     assert Nomination.objects.get(pk=nomination.pk).removed_reason == "本人申请"
     assert stage_of(round_) == RoundStage.PRELIMINARY  # a preliminary list may be empty
+
+
+def test_every_missing_reason_is_asked_for_at_once(roster, round_, secretary):
+    case = open_case(roster[5], secretary, party_applied_on=date(2026, 3, 1))
+    Registration.objects.filter(member=roster[5]).delete()
+    with pytest.raises(services.PromotionError) as refused:
+        services.round_nominate(round=round_, case=case, actor=secretary)
+    assert set(refused.value.message_dict) == {"short_wait_reason", "exception_reason"}
