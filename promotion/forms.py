@@ -123,7 +123,7 @@ class HandOverForm(forms.Form):
         queryset=PartyOrganization.objects.none(),
         label=_("Party organization"),
         required=False,
-        help_text=_("Leave empty for the Party organization paired with the branch (or the nearest unit above)."),
+        help_text=_("The Party organization paired with the branch, or with the nearest unit above it."),
     )
 
     def __init__(self, *args, party_organizations: QuerySet[PartyOrganization], **kwargs):

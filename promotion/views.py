@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -189,7 +190,11 @@ def available_actions(case: PromotionCase, transitions: list[str]) -> list[str]:
 def _action_form(request: HttpRequest, name: str, case: PromotionCase, transitions: list[str]) -> forms.Form:
     data = request.POST if request.method == "POST" else None
     if name == "hand-over":
-        return HandOverForm(data, party_organizations=PartyOrganization.objects.visible_to(request.user))
+        return HandOverForm(
+            data,
+            party_organizations=PartyOrganization.objects.visible_to(request.user),
+            initial={"party_organization": services.paired_party_organization(case.branch)},
+        )
     if name == "party-decision":
         decisions = [(d, services.ACTION_LABELS[t]) for d, t in services.PARTY_DECISIONS.items() if t in transitions]
         return PartyDecisionForm(data, decisions=decisions)
@@ -235,6 +240,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "current_round": listed.round if listed and case.stage in ROUND_STAGES else None,
             "due": [report.label for report in selectors.due_reports([case], timezone.localdate()).get(case.pk, [])],
             "may_print": pdf.may_print(case),
+            # Reviewers (staff of the committees above) decide on the review page.
+            "review_url": reverse("promotion:review-case", args=[case.pk])
+            if services.REVIEW_TRANSITIONS.intersection(transitions)
+            else "",
         },
     )
 

@@ -427,3 +427,16 @@ def test_the_workbench_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11):
         response = client.get(reverse("promotion:branches"))
     assert response.context["page"].paginator.count == 3 + extra_branches
+
+
+def test_reviewers_are_sent_to_the_review_page_and_the_branch_is_not(people, login, case):
+    in_review = at_stage(case, Stage.IN_REVIEW)
+    review_url = reverse("promotion:review-case", args=[case.pk])
+    assert review_url in login(people["township_a_staff"]).get(case_url(in_review)).content.decode()
+    assert review_url not in login(people["secretary_a1"]).get(case_url(in_review)).content.decode()
+
+
+def test_the_hand_over_offers_the_paired_party_organization(tree, people, login, case):
+    approved = at_stage(case, Stage.APPROVED)
+    form = login(people["secretary_a1"]).get(action_url(approved, "hand-over")).context["form"]
+    assert form.initial["party_organization"] == tree["party_a"]  # branch A1 has none; township A is paired
