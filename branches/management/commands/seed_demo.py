@@ -8,6 +8,7 @@ from branches.demo_committees import seed_committees
 from branches.demo_honours import seed_honours
 from branches.models import Organization
 from members.demo import TARGET_MEMBERS, seed_members
+from promotion.demo import seed_promotion
 
 
 class Command(BaseCommand):
@@ -31,5 +32,6 @@ class Command(BaseCommand):
             seed_activities(county)
             seed_honours(county)
             seed_committees(county)
+            seed_promotion(county)
             self.stdout.write(f"county {number}: {state}; {len(accounts)} new demo account(s); {added} new member(s)")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo password for every demo account: {DEMO_PASSWORD}"))
