@@ -119,21 +119,23 @@ def overview(request: HttpRequest) -> HttpResponse:
             "totals": [data.totals[stage] for stage, _label in data.stages],
             "grand_total": sum(row.total for row in data.rows),
             "overdue_total": sum(row.overdue_reports for row in data.rows),
-            "plan_by_committee": _group_plan(data.plan),
+            "plans": _plan_totals(list({item.committee: None for item in data.plan}), data.plan),
         },
     )
 
 
-def _group_plan(
-    progress: list[selectors.PlanProgress],
-) -> list[tuple[Organization, list[tuple[selectors.PlanProgress, str]]]]:
-    """The targets by committee, each with its track's label."""
-    grouped: dict[int, list[tuple[selectors.PlanProgress, str]]] = defaultdict(list)
-    committees = {}
+def _plan_totals(
+    committees: list[Organization], progress: list[selectors.PlanProgress]
+) -> list[tuple[Organization, list[tuple[str, int, int]]]]:
+    """Per committee, per track: the plan's targets added up, and what was recommended against them."""
+    sums: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for item in progress:
-        grouped[item.committee.pk].append((item, Track(item.track).label))
-        committees[item.committee.pk] = item.committee
-    return [(committees[pk], items) for pk, items in grouped.items()]
+        sums[(item.committee.pk, item.track)][0] += item.target
+        sums[(item.committee.pk, item.track)][1] += item.actual
+    return [
+        (committee, [(Track(track).label, *sums[(committee.pk, track)]) for track in Track.values])
+        for committee in committees
+    ]
 
 
 def _plan_committees(user: User) -> list[Organization]:
@@ -149,21 +151,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     year = _year(request, today)
     committees = _plan_committees(request.user)
-    plans = {
-        plan.committee_id: plan
-        for plan in PromotionPlan.objects.filter(committee__in=committees, year=year).prefetch_related("targets")
-    }
+    planned = set(PromotionPlan.objects.filter(committee__in=committees, year=year).values_list("committee", flat=True))
     progress = selectors.county_overview(committees, year=year, day=today).plan if committees else []
-    done: dict[tuple[int, str], int] = defaultdict(int)
-    for item in progress:
-        done[(item.committee.pk, item.track)] += item.actual
-    rows = []
-    for committee in committees:
-        plan = plans.get(committee.pk)
-        targets = {track: 0 for track in Track.values}
-        for target in plan.targets.all() if plan else []:
-            targets[target.track] += target.target
-        rows.append((committee, plan, [(Track(t).label, targets[t], done[(committee.pk, t)]) for t in Track.values]))
+    rows = [(committee, committee.pk in planned, tracks) for committee, tracks in _plan_totals(committees, progress)]
     return render(
         request,
         "promotion/county/plan_list.html",

@@ -213,13 +213,17 @@ def review_case(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("promotion:review-queue")
             form.add_error(None, outcome.error)
             case.refresh_from_db()  # another reviewer may have decided meanwhile
+    summary = selectors.review_summary(case)
+    favourable = sum(1 for opinion in summary.opinions if opinion.favourable)
     return render(
         request,
         "promotion/review/case.html",
         {
             "case": case,
             "form": form,
-            "summary": selectors.review_summary(case),
+            "summary": summary,
+            "favourable": favourable,
+            "unfavourable": len(summary.opinions) - favourable,
             "waiting": case.stage == Stage.IN_REVIEW,
             "days_waiting": (timezone.localdate() - timezone.localtime(case.stage_since).date()).days,
             "confirming": confirming,

@@ -214,6 +214,7 @@ def test_the_case_page_shows_what_the_branch_sent_up_and_decides(login, people, 
     url = reverse("promotion:review-case", args=[waiting["a1"].pk])
     body = client.get(url).content.decode()
     assert "出席 9 人（应到 10 人）；赞成 7，反对 1，弃权 1" in body and "不属实" in body
+    assert "意见：赞成 2 条，不赞成 1 条" in body
     response = client.post(url, {"cases": [waiting["a1"].pk], "decision": "approve", "comment": ""})
     assert response.url == QUEUE
     assert stage_of(waiting["a1"]) == Stage.APPROVED
