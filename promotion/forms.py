@@ -165,7 +165,9 @@ class NominateForm(forms.Form):
     exception_reason = forms.CharField(label=_("Reason for the exception"), required=False, widget=textarea(2))
 
 
-class RemoveNomineeForm(forms.Form):
+class ReasonForm(forms.Form):
+    """A step that takes someone off or ends something: its reason, kept on the record."""
+
     reason = forms.CharField(label=_("Reason"), max_length=200, widget=textarea(2))
 
 

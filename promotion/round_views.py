@@ -34,7 +34,7 @@ from promotion.forms import (
     ObjectionResolveForm,
     OpinionForm,
     PublicityForm,
-    RemoveNomineeForm,
+    ReasonForm,
     RoundCreateForm,
     VoteForm,
 )
@@ -248,7 +248,7 @@ def nomination_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _step_page(
         request,
         nomination.round,
-        RemoveNomineeForm(request.POST or None),
+        ReasonForm(request.POST or None),
         lambda data: services.round_remove_nominee(nomination=nomination, actor=request.user, reason=data["reason"]),
         title=_("Take %(name)s off the list") % {"name": name},
         done=_("%(name)s has been taken off the list.") % {"name": name},
@@ -316,6 +316,25 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         anchor=f"#nomination-{nomination.pk}",
         nomination=nomination,
         recorded=[f"{objection.received_on:%Y-%m-%d}：{objection.content}"],
+    )
+
+
+@login_required
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give up a round before its vote, with a reason: the nominees go back to cultivation."""
+    round_ = get_round_for_worker(request, pk)
+    return _step_page(
+        request,
+        round_,
+        ReasonForm(request.POST or None),
+        lambda data: services.round_close(round=round_, actor=request.user, reason=data["reason"]),
+        title=_("Close the round %(title)s") % {"title": round_.title},
+        done=_("The round has been closed."),
+        intro=_(
+            "The nominees go back to cultivation; the opinions recorded are kept. A closed round cannot be reopened."
+        ),
+        intro_kind="warning",
+        danger=True,
     )
 
 

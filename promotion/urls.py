@@ -20,6 +20,7 @@ urlpatterns = [
     path("rounds/<int:pk>/vote/", round_views.round_vote, name="round-vote"),
     path("rounds/<int:pk>/publicity/", round_views.round_publicity, name="round-publicity"),
     path("rounds/<int:pk>/submit/", round_views.round_submit, name="round-submit"),
+    path("rounds/<int:pk>/close/", round_views.round_close, name="round-close"),
     path("nominations/<int:pk>/remove/", round_views.nomination_remove, name="nomination-remove"),
     path("nominations/<int:pk>/opinion/", round_views.nomination_opinion, name="nomination-opinion"),
     path("nominations/<int:pk>/objection/", round_views.objection_record, name="objection-record"),

@@ -100,6 +100,7 @@ def pages(tree, round_, nomination, objection):
         url("nomination-remove", nomination),
         url("objection-record", nomination),
         url("objection-resolve", objection),
+        url("round-close", round_),
     ]
 
 
@@ -266,6 +267,29 @@ def test_the_list_is_settled_for_opinions(people, login, round_, cases, secretar
     listed(round_, cases[:1], secretary)
     client.post(url("round-open-opinions", round_))
     assert stage_of(round_) == RoundStage.OPINIONS
+
+
+def test_a_round_is_closed_before_its_vote_after_confirming(people, login, round_, in_opinions, cases, secretary):
+    client = login(secretary)
+    assert url("round-close", round_) in client.get(url("round", round_)).content.decode()
+    confirm = client.get(url("round-close", round_))
+    assert "已关闭的批次不能重新开启" in confirm.content.decode()
+    assert "reason" in client.post(url("round-close", round_), {"reason": " "}).context["form"].errors
+    assert stage_of(round_) == RoundStage.OPINIONS
+
+    client.post(url("round-close", round_), {"reason": "推迟到下半年"})
+    assert (stage_of(round_), stage_of(cases[0]), stage_of(cases[1])) == (
+        RoundStage.CLOSED,
+        Stage.CULTIVATION,
+        Stage.CULTIVATION,
+    )
+    assert url("round-close", round_) not in client.get(url("round", round_)).content.decode()
+
+
+def test_a_voted_round_cannot_be_closed(people, login, round_, voted, secretary):
+    response = login(secretary).post(url("round-close", round_), {"reason": "不办了"})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert stage_of(round_) == RoundStage.VOTED
 
 
 # --- opinions and the vote --------------------------------------------------------------------------
