@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,7 +72,9 @@ def get_nomination_for_worker(request: HttpRequest, pk: int) -> Nomination:
 @login_required
 def round_list(request: HttpRequest, branch_pk: int) -> HttpResponse:
     branch = get_branch_for_worker(request, branch_pk)
-    rounds = branch.promotion_rounds.annotate(nominees=Count("nominations")).order_by("-created_at", "-pk")
+    # Nominees still on the list: those taken off before the vote are kept on record but not counted.
+    on_list = Count("nominations", filter=Q(nominations__removed_at__isnull=True))
+    rounds = branch.promotion_rounds.annotate(nominees=on_list).order_by("-created_at", "-pk")
     page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "promotion/round_list.html", {"branch": branch, "page": page})
 

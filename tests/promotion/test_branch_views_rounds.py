@@ -258,6 +258,8 @@ def test_a_nominee_is_taken_off_with_a_reason_after_confirming(people, login, ro
     nomination.refresh_from_db()
     assert (nomination.removed_reason, stage_of(cases[0])) == ("本人主动放弃", Stage.CULTIVATION)
     assert "本人主动放弃" in client.get(url("round", round_)).content.decode()
+    rounds = client.get(reverse("promotion:rounds", args=[round_.branch_id]))
+    assert [r.nominees for r in rounds.context["page"]] == [0]  # kept on record, no longer on the list
 
 
 def test_the_list_is_settled_for_opinions(people, login, round_, cases, secretary):
