@@ -6,19 +6,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from branches.activity_selectors import quarter_start
+from branches.demo import seed_county, seed_demo_accounts
 from branches.demo_activities import HOLLOW_BRANCHES, seed_activities
 from branches.models import Activity, Attendance, Organization, ThemedDayTopic
+from members.demo import seed_members
 
 
 @pytest.fixture
 def demo(db):
-    call_command("seed_demo", members=500)
-    return Organization.objects.get(depth=1)
+    """The demo county with its accounts and 500 members (what the activities need), then its activities."""
+    county = seed_county(1)
+    seed_demo_accounts(1)
+    seed_members(county, target=500)
+    seed_activities(county)
+    return county
 
 
 def snapshot() -> list[tuple]:
