@@ -16,6 +16,15 @@ from branches.models import Honour, HonourLevel, HonourTitle, Organization, Orga
 from members.models import LeaguePost, Member
 
 MEMBER_HONOURS = 40
+# Title → (awarded to people, awarded to units), as branches/migrations/0011 creates them.
+DEMO_TITLES = {
+    "优秀共青团员": (True, False),
+    "优秀共青团干部": (True, False),
+    "青年岗位能手": (True, False),
+    "五四奖章": (True, True),
+    "五四红旗团支部": (False, True),
+    "五四红旗团委": (False, True),
+}
 LEVEL_WEIGHTS = {HonourLevel.COUNTY: 60, HonourLevel.CITY: 25, HonourLevel.PROVINCE: 12, HonourLevel.NATIONAL: 3}
 
 
@@ -35,7 +44,11 @@ def seed_honours(county: Organization) -> int:
     recorder = User.objects.filter(roles__role=Role.COUNTY_STAFF, roles__organization=county).first()
     if recorder is None or Honour.objects.filter(in_county).exists():
         return 0
-    titles = {title.name: title for title in HonourTitle.objects.all()}
+    # The titles come with a data migration; tests that flush the database remove them, so make sure.
+    titles = {
+        name: HonourTitle.objects.get_or_create(name=name, defaults={"for_members": people, "for_units": units})[0]
+        for name, (people, units) in DEMO_TITLES.items()
+    }
     rng = random.Random(f"honours-{county.code}")
     this_year = timezone.localdate().year
     years = [this_year - 3, this_year - 2, this_year - 1]
