@@ -90,6 +90,10 @@ class ActivityQuerySet(RecordScopedQuerySet):
     def between(self, first: date, last: date) -> Self:
         return self.filter(held_on__gte=first, held_on__lte=last)
 
+    def not_voided(self) -> Self:
+        """Records that stand: a voided record (made by mistake) counts nowhere but stays for the trail."""
+        return self.filter(voided_at__isnull=True)
+
 
 class Activity(models.Model):
     """One meeting or activity a unit held, with its minutes. Attendance is recorded per member of the
@@ -123,6 +127,12 @@ class Activity(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Voiding marks a record made by mistake instead of deleting it (branches.activity_services).
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("voided by")
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=200, blank=True)
 
     objects = ActivityQuerySet.as_manager()
 
@@ -142,6 +152,10 @@ class Activity(models.Model):
     def attendance_rate(self) -> float | None:
         expected = self.present_count + self.absent_count
         return self.present_count / expected if expected else None
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class Attendance(models.Model):
@@ -168,12 +182,15 @@ def attachment_storage() -> Storage:
     return storages["attachments"]
 
 
+# The suffix on disk follows the type found in the content, never the name the client sent.
+ATTACHMENT_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
 def attachment_path(instance: ActivityAttachment, filename: str) -> str:
     # A random name on disk: the original name is kept in the row, never trusted as a path.
     import uuid
-    from pathlib import PurePath
 
-    suffix = PurePath(filename).suffix.lower()[:10]
+    suffix = ATTACHMENT_SUFFIXES.get(instance.content_type, "")
     return f"activities/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
