@@ -8,8 +8,10 @@ import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
+from branches.models import Organization
 from promotion.models import PlanTarget, PromotionCase, PromotionPlan, Stage, Track
 from tests.branches.test_scope_matrix import PERSONAS
+from tests.conftest import add
 from tests.promotion.helpers import NOW, at_stage, eligible_member, make_case
 from tests.promotion.staff_helpers import case_in_review, handed_over_case
 
@@ -189,6 +191,28 @@ def test_a_bad_target_is_refused_and_nothing_is_saved(login, tree, people):
 def test_township_staff_list_only_their_committee_s_plan(login, tree, people):
     rows = login(people["township_b_staff"]).get(PLANS).context["rows"]
     assert [committee for committee, _plan, _tracks in rows] == [tree["township_b"]]
+
+
+def test_the_plan_pages_queries_do_not_grow_with_the_plans(login, tree, people, django_assert_max_num_queries):
+    client = login(people["county_staff"])
+    edit = reverse("promotion:plan-edit", args=[tree["township_a"].pk, 2026])
+    client.post(edit, {f"target_{tree['branch_a1'].pk}_activist": "1", "note": ""})
+    client.get(PLANS)
+    with django_assert_max_num_queries(14) as small_list:
+        client.get(PLANS)
+    small_list_count = len(small_list.captured_queries)
+    with django_assert_max_num_queries(16) as small_edit:
+        client.get(edit)
+    small_edit_count = len(small_edit.captured_queries)
+    for i in range(8):
+        add(tree["township_a"], name=f"甲镇{i}村团支部", code=f"C-A-V{i}", kind="branch", sector="village")
+    branches = Organization.objects.subtree_of([tree["township_a"].path]).branches()
+    targets = {f"target_{unit.pk}_activist": "1" for unit in branches}
+    client.post(edit, {**targets, "note": ""})
+    with django_assert_max_num_queries(small_list_count):
+        client.get(PLANS)
+    with django_assert_max_num_queries(small_edit_count):
+        assert len(client.get(edit).context["rows"]) == 10
 
 
 # --- who looked at what ---------------------------------------------------------------------------
