@@ -275,12 +275,19 @@ class PromotionRound(FSMModelMixin, models.Model):
         verbose_name_plural = _("recommendation rounds")
         ordering = ["-created_at", "-pk"]
         constraints = [
+            # One round under way per branch and track: the share cap counts a branch's nominees across
+            # its rounds, and several open rounds would let a branch list everyone a round at a time.
+            models.UniqueConstraint(
+                fields=["branch", "track"],
+                condition=~Q(stage__in=["submitted", "closed"]),
+                name="one_open_round_per_branch_and_track",
+            ),
             models.CheckConstraint(
                 name="round_present_within_voting",
                 condition=Q(present_members__isnull=True)
                 | Q(voting_members__isnull=True)
                 | Q(present_members__lte=models.F("voting_members")),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -109,6 +109,8 @@ PARTY_DECISIONS = {
     "full": "party_confirms_full_member",
     "not_adopted": "party_does_not_adopt",
 }
+# A case's stages while it is in a round (listed, passed the vote, in publicity).
+ROUND_STAGES = (Stage.NOMINATED, Stage.VOTED, Stage.PUBLICITY)
 QUORUM_LABELS = {"1/2": gettext_lazy("one half"), "2/3": gettext_lazy("two thirds")}
 
 
@@ -447,7 +449,13 @@ def round_create(*, branch: Organization, track: str, title: str, actor: User) -
     if not branch.is_active:
         raise PromotionError(_("%(unit)s has been dissolved.") % {"unit": branch})
     with transaction.atomic(), _audit(actor, branch):
-        return PromotionRound.objects.create(branch=branch, track=track, title=title, created_by=actor)
+        try:
+            with transaction.atomic():
+                return PromotionRound.objects.create(branch=branch, track=track, title=title, created_by=actor)
+        except IntegrityError as exc:  # one round under way per branch and track (the share cap is per branch)
+            raise PromotionError(
+                _("%(unit)s already has a round under way on this track; finish or close it first.") % {"unit": branch}
+            ) from exc
 
 
 def round_nominate(
@@ -466,6 +474,9 @@ def round_nominate(
     exception_reason = (exception_reason or "").strip()
     today = _today()
     with transaction.atomic(), _audit(actor, round.branch):
+        # The branch row first: listings in the branch's rounds on both tracks take turns, so the share
+        # cap (counted over all of them) cannot be passed by two listings at once.
+        Organization.objects.select_for_update().only("pk").get(pk=round.branch_id)
         locked_round = _lock_round(round)
         _require_round_stage(locked_round, RoundStage.PRELIMINARY)
         locked = _lock_case(case)
@@ -480,7 +491,17 @@ def round_nominate(
             )
         result = eligibility.check(locked, today)
         active_members = Member.objects.active().filter(branch_id=locked_round.branch_id).count()
-        listed = locked_round.nominations.listed().exclude(case=locked).count() + 1
+        # The cap is the branch's, not a round's: the candidates still in every round of the branch under
+        # way count (a round per track; submitted or closed rounds are done with, and those who failed
+        # the vote or were upheld against went back to cultivation).
+        listed = (
+            Nomination.objects.listed()
+            .filter(round__branch_id=locked_round.branch_id, case__stage__in=ROUND_STAGES)
+            .exclude(round__stage__in=[RoundStage.SUBMITTED, RoundStage.CLOSED])
+            .exclude(case=locked)
+            .count()
+            + 1
+        )
         checks = [*result.checks, eligibility.share_cap_check(listed=listed, active_members=active_members)]
         failing = [c for c in checks if not c.ok]
         short_wait = [c for c in failing if c.rule == eligibility.SHORT_WAIT_RULE]

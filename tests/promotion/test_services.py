@@ -178,6 +178,31 @@ def test_the_share_cap_refuses_the_third_of_ten(people, round_, cases, secretary
     assert {c["rule"]: c["ok"] for c in third.eligibility}["share_cap"] is False
 
 
+def test_one_round_under_way_per_branch_and_track(tree, round_, secretary):
+    with pytest.raises(services.PromotionError, match="已有一个本类推优批次正在进行"):
+        services.round_create(branch=tree["branch_a1"], track="activist", title="第二批", actor=secretary)
+    services.round_create(branch=tree["branch_a1"], track="development", title="发展对象第一批", actor=secretary)
+    services.round_close(round=round_, reason="重新组织", actor=secretary)
+    services.round_create(branch=tree["branch_a1"], track="activist", title="第二批", actor=secretary)
+
+
+def test_the_share_cap_counts_the_branch_rounds_under_way_on_both_tracks(tree, roster, round_, cases, secretary):
+    """Ten members, two places: one listed on each track fills the branch's share."""
+    listed(round_, cases[:1], secretary)
+    development = services.round_create(branch=tree["branch_a1"], track="development", title="发展", actor=secretary)
+    cases_b = [
+        open_case(
+            member, secretary, track="development", party_applied_on=date(2024, 9, 1), activist_since=date(2025, 1, 1)
+        )
+        for member in roster[5:7]
+    ]
+    services.round_nominate(round=development, case=cases_b[0], actor=secretary)
+    with pytest.raises(services.PromotionError, match="至多推荐本支部10名在册团员中的2名"):
+        services.round_nominate(round=development, case=cases_b[1], actor=secretary)
+    with pytest.raises(services.PromotionError, match="至多推荐本支部10名在册团员中的2名"):
+        services.round_nominate(round=round_, case=cases[1], actor=secretary)
+
+
 def test_a_short_wait_since_the_application_needs_a_written_reason(roster, round_, secretary):
     case = open_case(roster[5], secretary, party_applied_on=date(2026, 3, 1))
     with pytest.raises(services.PromotionError) as refused:

@@ -3,6 +3,7 @@ other is told clearly. PostgreSQL only (SQLite has no row locks and serializes w
 
 import threading
 import time
+from datetime import date
 
 import pytest
 import time_machine
@@ -92,6 +93,34 @@ def test_two_secretaries_listing_the_last_place_at_once(transactional_db, tree, 
     assert len(errors) == 1, results
     assert "至多推荐本支部10名在册团员中的2名" in " ".join(errors[0].messages)
     assert Nomination.objects.listed().filter(round=round_).count() == 2
+
+
+def test_two_listings_in_the_branch_rounds_on_both_tracks_at_once(transactional_db, tree, people, slow_lock):
+    """Ten members: two places, one taken on the activist track. Two more listed at once, one in the
+    activist round and one in the development round: the branch lock serializes them across rounds,
+    and the share cap (the branch's) refuses the second."""
+    secretary, deputy = people["secretary_a1"], people["deputy_a1"]
+    members = [eligible_member(tree["branch_a1"], f"团员{i}", recorder=people["county_staff"]) for i in range(10)]
+    cases = [make_case(m, recorder=secretary) for m in members[:2]]
+    development = make_case(
+        members[2],
+        recorder=secretary,
+        track="development",
+        party_applied_on=date(2024, 9, 1),
+        activist_since=date(2025, 1, 1),
+    )
+    with time_machine.travel(NOW, tick=True):
+        round_a = services.round_create(branch=tree["branch_a1"], track="activist", title="第一批", actor=secretary)
+        round_b = services.round_create(branch=tree["branch_a1"], track="development", title="发展", actor=secretary)
+        services.round_nominate(round=round_a, case=cases[0], actor=secretary)
+        results = run_at_once(
+            lambda: services.round_nominate(round=round_a, case=cases[1], actor=secretary),
+            lambda: services.round_nominate(round=round_b, case=development, actor=deputy),
+        )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1, results
+    assert "至多推荐本支部10名在册团员中的2名" in " ".join(errors[0].messages)
+    assert Nomination.objects.listed().filter(round__branch=tree["branch_a1"]).count() == 2
 
 
 def test_two_lapse_sweeps_at_once_lapse_each_case_once(transactional_db, tree, people):
