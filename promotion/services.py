@@ -21,6 +21,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -883,19 +884,25 @@ def case_resubmit(*, case: PromotionCase, comment: str, actor: User) -> Promotio
     return locked
 
 
+def hand_over_party_organizations(branch: Organization) -> QuerySet[PartyOrganization]:
+    """The Party organizations a branch may hand a case to: the one paired with the branch and those
+    paired with the units above it, nearest first (one query)."""
+    step = Organization.steplen
+    paths = [branch.path[:end] for end in range(step, len(branch.path) + 1, step)]
+    # The filter comes before the annotation, so `nearest` is the depth of the deepest paired unit on
+    # the branch's own path (a Party organization may be paired with other units elsewhere too).
+    return (
+        PartyOrganization.objects.filter(units__path__in=paths)
+        .annotate(nearest=Max("units__depth"))
+        .order_by("-nearest", "name", "pk")
+    )
+
+
 def paired_party_organization(branch: Organization) -> PartyOrganization | None:
     """The branch's paired Party organization, or that of its nearest paired unit above."""
     if branch.party_organization_id:
         return branch.party_organization
-    step = Organization.steplen
-    ancestor = (
-        Organization.objects.filter(path__in=[branch.path[:end] for end in range(step, len(branch.path), step)])
-        .filter(party_organization__isnull=False)
-        .select_related("party_organization")
-        .order_by("-depth")
-        .first()
-    )
-    return ancestor.party_organization if ancestor is not None else None
+    return hand_over_party_organizations(branch).first()
 
 
 def case_hand_over(
@@ -920,6 +927,16 @@ def case_hand_over(
         )
     if party_organization.county_id != _county_id(case.branch):
         raise PromotionError({"party_organization": _("Choose a Party organization of this county.")})
+    # A wrong pick would send the member's record to an unrelated organizer: branch workers hand over
+    # only along the branch's own pairings; county staff (those who may allow exceptions) may choose
+    # any Party organization of the county.
+    if (
+        not can_allow_exception_in(actor, case.branch)
+        and not hand_over_party_organizations(case.branch).filter(pk=party_organization.pk).exists()
+    ):
+        raise PromotionError(
+            {"party_organization": _("Choose the Party organization paired with the branch or with a unit above it.")}
+        )
     with transaction.atomic():
         locked = _lock_case(case)
         if locked.stage == Stage.APPROVED and handed_over_on < timezone.localtime(locked.stage_since).date():

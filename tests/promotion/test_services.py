@@ -497,16 +497,22 @@ def test_the_hand_over_goes_to_the_nearest_paired_party_organization(tree, appro
     assert approved.stage == Stage.RECOMMENDED
 
 
-def test_the_hand_over_may_name_another_party_organization_of_the_county(tree, approved, secretary):
+def test_only_county_staff_may_hand_over_to_a_party_organization_not_paired_with_the_branch(
+    tree, people, approved, secretary
+):
     from branches.models import Organization, OrganizationKind, PartyOrganization
 
     other_county = Organization.objects.add_root(
         {"name": "邻县团委", "code": "N", "kind": OrganizationKind.COUNTY, "sector": "public"}
     )
     foreign = PartyOrganization.objects.create(county=other_county, name="邻县党委")
-    with pytest.raises(services.PromotionError):
-        services.case_hand_over(case=approved, handed_over_on=TODAY, actor=secretary, party_organization=foreign)
-    services.case_hand_over(case=approved, handed_over_on=TODAY, actor=secretary, party_organization=tree["party_b"])
+    for actor, party in [(people["county_staff"], foreign), (secretary, tree["party_b"])]:
+        with pytest.raises(services.PromotionError):
+            services.case_hand_over(case=approved, handed_over_on=TODAY, actor=actor, party_organization=party)
+    assert PromotionCase.objects.get(pk=approved.pk).stage == Stage.APPROVED
+    services.case_hand_over(
+        case=approved, handed_over_on=TODAY, actor=people["county_staff"], party_organization=tree["party_b"]
+    )
     assert PromotionCase.objects.get(pk=approved.pk).party_organization == tree["party_b"]
 
 
