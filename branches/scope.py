@@ -68,6 +68,14 @@ class UserScope:
         """True where the user manages the unit's parent too: needed to move or dissolve it."""
         return any(organization.path.startswith(p) and organization.path != p for p in self.managed_paths)
 
+    def oversees(self, organization: Organization) -> bool:
+        """Staff above the unit, who vouch for what the unit's own people record about themselves
+        (a cadre's age exception, revoking an honour someone else recorded); the county committee,
+        with nobody above it, vouches for itself."""
+        return self.manages_strictly_below(organization) or any(
+            a.role == Role.COUNTY_STAFF and organization.path.startswith(a.organization.path) for a in self.assignments
+        )
+
     def assignment_for(self, organization: Organization) -> RoleAssignment | None:
         """The assignment through which the user acts on a unit; their own role before a deputy's."""
         covering = [

@@ -36,6 +36,32 @@ def get_organization_for_user(user: User, pk: int, *, manage: bool = False, from
     return organization
 
 
+# --- the record scope: units whose people's records the user keeps or reads -----------------------
+# (branches.scope `record_paths`: League roles only; Party organizers and the instance-wide
+# administrators have none.) Members, committees, honours and branch life all ask here.
+
+
+def has_record_scope(user: User) -> bool:
+    return user.is_superuser or bool(user_scope(user).record_paths)
+
+
+def in_record_scope(user: User, unit: Organization) -> bool:
+    """Whether the unit's people's records are the user's to keep or read (no query)."""
+    return user.is_superuser or any(unit.path.startswith(path) for path in user_scope(user).record_paths)
+
+
+def units_with_records(user: User) -> QuerySet[Organization]:
+    """Units in the user's record scope, dissolved ones included (their records stay readable)."""
+    if user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(subtree_filter(user_scope(user).record_paths))
+
+
+def get_unit_for_records(user: User, pk: int) -> Organization:
+    """The unit if it is in the user's record scope; 404 otherwise, the same as missing."""
+    return get_object_or_404(units_with_records(user), pk=pk)
+
+
 @dataclass
 class TreeNode:
     unit: Organization

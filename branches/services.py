@@ -58,9 +58,12 @@ def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
         raise ValidationError({"code": _("Another unit already uses the code %(code)s.") % {"code": code}})
 
 
-def _check_active(unit: Organization) -> None:
+def check_unit_active(unit: Organization, *, field: str | None = None) -> None:
+    """Refuse to change anything of a dissolved unit (its record is kept as it was); `field` keys
+    the error to a form field."""
     if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+        message = _("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit}
+        raise ValidationError({field: message} if field else message)
 
 
 def _check_parent_may_hold(parent: Organization, kind: str) -> None:
@@ -105,7 +108,7 @@ def organization_update(*, actor: User, organization: Organization, **fields: An
         _check_code_free(fields["code"], exclude_pk=organization.pk)
     with transaction.atomic(), audit_context(actor, on_behalf_of=scope.principal_for(organization)):
         (locked,) = _lock(organization)
-        _check_active(locked)
+        check_unit_active(locked)
         try:
             with transaction.atomic():
                 _save_changed_fields(locked, fields)
@@ -122,7 +125,7 @@ def organization_move(*, actor: User, organization: Organization, new_parent: Or
     with transaction.atomic():
         locked, new_parent = _lock(organization, new_parent)
         # Checked on the locked rows: a concurrent move or dissolve cannot slip in between.
-        _check_active(locked)
+        check_unit_active(locked)
         if new_parent.path.startswith(locked.path):
             raise ValidationError(_("A unit cannot be moved under itself or under one of its own sub-units."))
         old_parent = Organization.objects.get_parent(locked)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from branches.audit import ACTION_LABELS, describe_changes
-from branches.models import Honour, Organization, User, subtree_filter
-from branches.scope import user_scope
+from branches.models import Honour, User
+from branches.selectors import has_record_scope, units_with_records
 from members.models import Member, Transfer, add_years
 
 
@@ -26,13 +26,7 @@ def get_member_for_user(user: User, pk: int) -> Member:
 
 def units_for_member_filter(user: User):
     """Units the member list can be narrowed to: the user's record scope, committees and branches."""
-    scope = user_scope(user)
-    units = (
-        Organization.objects.all()
-        if user.is_superuser
-        else Organization.objects.filter(subtree_filter(scope.record_paths))
-    )
-    return units.active()
+    return units_with_records(user).active()
 
 
 def branches_for_new_members(user: User):
@@ -106,7 +100,7 @@ def member_summary(user: User) -> MemberSummary | None:
     from members.models import Registration, Transfer
     from members.transfers import may_act_for_receiving_side, may_act_for_sending_side
 
-    if not (user.is_superuser or user_scope(user).record_paths):
+    if not has_record_scope(user):
         return None
     members = Member.objects.visible_to(user)
     active = members.active()

@@ -9,11 +9,11 @@ from django.utils import timezone
 from branches.committee_selectors import (
     TermStatus,
     current_term,
-    may_see_committee,
     seats_on_day,
     term_status,
 )
 from branches.models import CommitteePost, Organization
+from branches.selectors import in_record_scope
 from members.models import years_between
 
 register = template.Library()
@@ -35,7 +35,7 @@ def term_status_badge(status: str) -> dict:
 def unit_committee(context: template.Context, unit: Organization) -> dict:
     """The current term and its secretary, for people who work with the unit's records (two queries);
     Party organizers and administrators, who may open the unit's page, see nothing of it."""
-    if not may_see_committee(context["request"].user, unit):
+    if not in_record_scope(context["request"].user, unit):
         return {"shown": False}
     today = timezone.localdate()
     term = current_term(unit)
