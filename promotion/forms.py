@@ -123,7 +123,7 @@ class HandOverForm(forms.Form):
         queryset=PartyOrganization.objects.none(),
         label=_("Party organization"),
         required=False,
-        help_text=_("The Party organization paired with the branch, or with the nearest unit above it."),
+        help_text=_("The Party organization paired with the branch or with a unit above it, nearest first."),
     )
 
     def __init__(self, *args, party_organizations: QuerySet[PartyOrganization], **kwargs):

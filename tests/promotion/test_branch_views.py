@@ -440,3 +440,40 @@ def test_the_hand_over_offers_the_paired_party_organization(tree, people, login,
     approved = at_stage(case, Stage.APPROVED)
     form = login(people["secretary_a1"]).get(action_url(approved, "hand-over")).context["form"]
     assert form.initial["party_organization"] == tree["party_a"]  # branch A1 has none; township A is paired
+
+
+def hand_over_choices(client, case):
+    return list(client.get(action_url(case, "hand-over")).context["form"].fields["party_organization"].queryset)
+
+
+def test_the_hand_over_offers_only_the_party_organizations_paired_along_the_branch_s_path(tree, people, login):
+    """Nearest first: general branch AG is paired with party B, township A above it with party A."""
+    tree["general_ag"].party_organization = tree["party_b"]
+    tree["general_ag"].save(update_fields=["party_organization"])
+    member = eligible_member(tree["branch_ag1"], "李小红", recorder=people["county_staff"])
+    ag1_case = at_stage(make_case(member, recorder=people["county_staff"]), Stage.APPROVED)
+    a1_case = at_stage(
+        make_case(
+            eligible_member(tree["branch_a1"], "赵小刚", recorder=people["county_staff"]),
+            recorder=people["county_staff"],
+        ),
+        Stage.APPROVED,
+    )
+    assert hand_over_choices(login(people["township_a_staff"]), ag1_case) == [tree["party_b"], tree["party_a"]]
+    assert hand_over_choices(login(people["secretary_a1"]), a1_case) == [tree["party_a"]]
+    # County staff may pick any Party organization of the county.
+    assert set(hand_over_choices(login(people["county_staff"]), a1_case)) == {tree["party_a"], tree["party_b"]}
+
+
+def test_a_branch_cannot_hand_over_to_an_unrelated_party_organization(tree, people, login, case):
+    approved = at_stage(case, Stage.APPROVED)
+    response = login(people["secretary_a1"]).post(
+        action_url(approved, "hand-over"), {"handed_over_on": "2026-06-10", "party_organization": tree["party_b"].pk}
+    )
+    assert response.status_code == 200
+    assert "选择一个有效的选项" in response.content.decode()
+    assert PromotionCase.objects.get(pk=case.pk).stage == Stage.APPROVED
+    login(people["county_staff"]).post(
+        action_url(approved, "hand-over"), {"handed_over_on": "2026-06-10", "party_organization": tree["party_b"].pk}
+    )
+    assert PromotionCase.objects.get(pk=case.pk).party_organization == tree["party_b"]
