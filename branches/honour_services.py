@@ -5,6 +5,8 @@ audit entry (Honour is registered with auditlog: the creation entry holds every 
 Who records: the people who keep the recipient's records, that is staff over the recipient and the
 secretary (or deputy) of the recipient's branch. Honours are usually issued above the branch; the
 secretary only records them. Party organizers and the instance-wide administrators record none.
+Who revokes: whoever recorded the honour (a typo), and staff above the recipient's unit; a branch
+does not undo what the county recorded of it (honours make 推优 priority candidates).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from branches.audit import audit_context
 from branches.models import Honour, HonourLevel, HonourTitle, Organization, User
 from branches.scope import user_scope
+from branches.services import check_unit_active
 from members.models import Member
 from members.services import may_edit_members_in
 
@@ -28,6 +31,19 @@ def may_record_honours(actor: User, unit: Organization) -> bool:
     """Whether the actor records honours of this unit and of its members: the same people who keep
     its member records (staff above it, its secretary and deputy)."""
     return may_edit_members_in(actor, unit)
+
+
+def may_revoke_honour(actor: User, honour: Honour) -> bool:
+    """Whether the actor may mark the honour as a mistake. An honour is evidence for the 推优 pool,
+    so nobody certifies their own: only staff above the recipient's unit (or the county's) revoke
+    what someone else recorded. Whoever recorded it (or their deputy) may still revoke their own typo."""
+    unit = honour_unit(honour)
+    if not may_record_honours(actor, unit):
+        return False
+    scope = user_scope(actor)
+    principal = scope.principal_for(unit)
+    recorded_it = honour.recorded_by_id in {actor.pk, getattr(principal, "pk", None)}
+    return recorded_it or scope.oversees(unit)
 
 
 def honour_unit(honour: Honour) -> Organization:
@@ -44,6 +60,8 @@ def _recipient_unit(member: Member | None, organization: Organization | None) ->
 def _check_award(
     *, title: HonourTitle, level: str, year: int, issuer: str, member: Member | None, organization: Organization | None
 ) -> None:
+    if organization is not None:
+        check_unit_active(organization, field="organization")
     errors: dict[str, str] = {}
     if member is not None and not title.for_members:
         errors["title"] = _("%(title)s is not awarded to people.") % {"title": title}
@@ -61,10 +79,6 @@ def _check_award(
     if member is not None and not member.is_active:
         errors["member"] = _("%(name)s is no longer an active member; honours are recorded for active members.") % {
             "name": member.name
-        }
-    if organization is not None and not organization.is_active:
-        errors["organization"] = _("%(unit)s has been dissolved; its record can no longer change.") % {
-            "unit": organization
         }
     if errors:
         raise ValidationError(errors)
@@ -124,7 +138,7 @@ def honour_revoke(*, honour: Honour, actor: User, reason: str) -> Honour:
     the 推优 priority (HonourQuerySet.current), and may be recorded again correctly.
     """
     unit = honour_unit(honour)
-    if not may_record_honours(actor, unit):
+    if not may_revoke_honour(actor, honour):
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for revoking the honour.")})

@@ -19,6 +19,7 @@ from branches.audit import history_for
 from branches.forms import attach_service_errors
 from branches.honour_forms import HonourFilter, HonourForm, HonourRevokeForm, MemberFinderForm
 from branches.scope import user_scope
+from branches.selectors import has_record_scope
 from members.selectors import branches_for_new_members, get_member_for_user, units_for_member_filter
 
 PAGE_SIZE = 50
@@ -27,7 +28,7 @@ MEMBER_CHOICES_LIMIT = 200
 
 
 def _require_record_scope(request: HttpRequest) -> None:
-    if not (request.user.is_superuser or user_scope(request.user).record_paths):
+    if not has_record_scope(request.user):
         raise PermissionDenied
 
 
@@ -125,8 +126,7 @@ def honour_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "branches/honours/honour_detail.html",
         {
             "honour": honour,
-            "may_revoke": not honour.is_revoked
-            and services.may_record_honours(request.user, services.honour_unit(honour)),
+            "may_revoke": not honour.is_revoked and services.may_revoke_honour(request.user, honour),
             "history": list(history_for(honour)[:50]),
         },
     )
@@ -136,6 +136,8 @@ def honour_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def honour_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Asks for the reason first: the confirmation of a destructive action."""
     honour = selectors.get_honour_for_user(request.user, pk, record=True)
+    if not services.may_revoke_honour(request.user, honour):
+        raise PermissionDenied
     if honour.is_revoked:
         messages.info(request, _("This honour has already been revoked."))
         return redirect("branches:honour", pk=honour.pk)

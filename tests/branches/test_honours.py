@@ -217,6 +217,39 @@ def test_revoking_needs_a_reason_the_right_and_a_current_honour(people, titles, 
     assert LogEntry.objects.get_for_object(honour).count() == 2
 
 
+@pytest.mark.parametrize(
+    ("recorder", "recipient", "revoker", "allowed"),
+    [
+        ("county_staff", "member", "secretary_a1", False),  # the branch does not undo the county's record
+        ("county_staff", "member", "deputy_a1", False),
+        ("county_staff", "member", "township_a_staff", True),  # staff above the branch
+        ("township_a_staff", "member", "secretary_a1", False),
+        ("secretary_a1", "member", "secretary_a1", True),  # their own typo
+        ("secretary_a1", "member", "deputy_a1", True),  # the deputy acts for the secretary
+        ("deputy_a1", "member", "secretary_a1", False),  # the deputy's record is not the secretary's
+        ("county_staff", "township_a", "township_a_staff", False),  # staff of the honoured committee itself
+        ("township_a_staff", "township_a", "township_a_staff", True),
+        ("county_staff", "township_a", "county_staff", True),
+        ("township_a_staff", "township_a", "county_staff", True),
+    ],
+)
+def test_only_the_recorder_or_staff_above_revoke_an_honour(
+    people, tree, titles, member, recorder, recipient, revoker, allowed
+):
+    """An honour makes a member a 推优 priority candidate: the people it favours do not undo or
+    replace what someone above them recorded."""
+    if recipient == "member":
+        honour = award(people[recorder], titles, member=member)
+    else:
+        honour = award(people[recorder], titles, title="五四红旗团支部", organization=tree[recipient])
+    if allowed:
+        assert honour_revoke(honour=honour, actor=people[revoker], reason="录入错误").is_revoked
+    else:
+        with pytest.raises(PermissionDenied):
+            honour_revoke(honour=honour, actor=people[revoker], reason="录入错误")
+        assert not Honour.objects.get(pk=honour.pk).is_revoked
+
+
 # --- 推优 priority ------------------------------------------------------------------------------
 
 

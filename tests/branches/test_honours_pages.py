@@ -58,7 +58,8 @@ MATRIX = [
     ("branches:honour", "township_a", expect(404, county_staff=200, township_a_staff=200)),
     ("branches:honour", "branch_b1", expect(404, county_staff=200, township_b_staff=200, secretary_b1=200)),
     ("branches:honour-revoke", "member_a1", expect(404, **IN_A1)),
-    ("branches:honour-revoke", "township_a", expect(404, county_staff=200, township_a_staff=200)),
+    # Township A's staff may not revoke what the county recorded of their own committee.
+    ("branches:honour-revoke", "township_a", expect(404, county_staff=200, township_a_staff=403)),
 ]
 
 
@@ -97,6 +98,22 @@ def test_posting_is_scoped_too(client, tree, people, login, member, honours):
         assert client.post(create, _award_form()).status_code == 404
     assert not Honour.objects.get(pk=honours["member_a1"].pk).is_revoked
     assert Honour.objects.count() == 3
+
+
+def test_a_secretary_may_not_revoke_what_the_county_recorded(client, tree, people, login, member):
+    honour = award(people["county_staff"], "member", member)
+    detail = reverse("branches:honour", kwargs={"pk": honour.pk})
+    revoke = reverse("branches:honour-revoke", kwargs={"pk": honour.pk})
+    for persona in ("secretary_a1", "deputy_a1"):
+        login(people[persona])
+        assert revoke not in client.get(detail).content.decode()
+        assert client.get(revoke).status_code == 403
+        assert client.post(revoke, {"reason": "不想要"}).status_code == 403
+    assert not Honour.objects.get(pk=honour.pk).is_revoked
+    login(people["township_a_staff"])
+    assert revoke in client.get(detail).content.decode()
+    assert client.post(revoke, {"reason": "录入错误"}).status_code == 302
+    assert Honour.objects.get(pk=honour.pk).is_revoked
 
 
 def _award_form(**fields):
