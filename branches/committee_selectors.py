@@ -537,23 +537,25 @@ class CadreStatistics:
     employment: list[Split]
     establishment: list[Split]
 
-    @property
-    def over_age_share(self) -> float:
-        return self.over_age / self.count if self.count else 0.0
-
 
 SPLITS = {"sex": Sex, "education": Education, "employment": Employment, "establishment": Establishment}
 
 
 def cadres_holding_posts(units: QuerySet[Organization], day: date) -> QuerySet[Cadre]:
     """Each person once who holds a seat on `day` on a term of these units that was current that day
-    (started by then, not yet ended: on an election day the new committee counts, not the old)."""
+    (started by then, not yet ended: on an election day the new committee counts, not the old).
+
+    A member may be recorded by several committees (a township's deputy secretary who is also her
+    branch's secretary): she counts once, through the record of the highest of them (the township's
+    knows her employment there), the oldest first. A cadre who is not a member is their record."""
     seats = (
         CommitteeSeat.objects.held_on(day)
         .filter(term__organization__in=units, term__starts_on__lte=day)
         .filter(Q(term__ended_on__isnull=True) | Q(term__ended_on__gt=day))
     )
-    return Cadre.objects.filter(pk__in=seats.values("cadre_id"))
+    holding = Cadre.objects.filter(pk__in=seats.values("cadre_id"))
+    first_record = holding.filter(member=OuterRef("member")).order_by("organization__depth", "pk").values("pk")[:1]
+    return holding.filter(Q(member__isnull=True) | Q(pk=Subquery(first_record)))
 
 
 def cadre_statistics(units: QuerySet[Organization], day: date) -> CadreStatistics:

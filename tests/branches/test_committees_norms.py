@@ -205,17 +205,37 @@ def populate(tree, scale: int) -> None:
         CommitteeSeat.objects.filter(term=current, cadre=people[-1]).update(until=DAY - timedelta(days=1))
     future = make_cadre(tree["branch_a1"], "下届才上任")
     make_term(tree["branch_ag1"], DAY + timedelta(days=1), [(future, "secretary")])
+    # Members of branch A1 recorded twice: on their branch's committee and on the township's, where
+    # they work full-time (the township's record is the one counted); one of them left the branch
+    # committee, and one member sits on the branch committee only.
+    branch_term = CommitteeTerm.objects.current().get(organization=tree["branch_a1"])
+    township_term = CommitteeTerm.objects.current().get(organization=tree["township_a"])
+    for i in range(scale // 2):
+        member = make_member(tree["branch_a1"], f"兼任{i}", birth_date=add_years(DAY, -(25 + i)))
+        for term, employment in ((branch_term, "part_time"), (township_term, "full_time")):
+            cadre = make_cadre(term.organization, member.name, member=member, employment=employment, sex="F")
+            CommitteeSeat.objects.create(term=term, cadre=cadre, post="committee", since=START)
+        if i == 0:
+            CommitteeSeat.objects.filter(term=branch_term, cadre__member=member).update(until=START)
+    only_branch = make_member(tree["branch_a1"], "只在支部")
+    cadre = make_cadre(tree["branch_a1"], only_branch.name, member=only_branch, employment="part_time")
+    CommitteeSeat.objects.create(term=branch_term, cadre=cadre, post="committee", since=START)
 
 
 def expected(units, day: date) -> list[Cadre]:
-    """The cadres counted, found the slow way."""
+    """The cadres counted, found the slow way: each person once (a member through the record of the
+    highest unit, then the oldest; anyone else through their record)."""
     held = []
-    for seat in CommitteeSeat.objects.select_related("term", "cadre").filter(term__organization__in=units):
+    seats = CommitteeSeat.objects.select_related("term", "cadre__organization").filter(term__organization__in=units)
+    for seat in seats:
         term = seat.term
         current = term.starts_on <= day and (term.ended_on is None or term.ended_on > day)
         if current and seat.since <= day and (seat.until is None or seat.until >= day):
             held.append(seat.cadre)
-    return list({c.pk: c for c in held}.values())
+    people: dict[tuple, Cadre] = {}
+    for cadre in sorted(held, key=lambda c: (c.organization.depth, c.pk)):
+        people.setdefault(("member", cadre.member_id) if cadre.member_id else ("cadre", cadre.pk), cadre)
+    return list(people.values())
 
 
 @pytest.mark.parametrize("scale", [4, 12])
@@ -225,7 +245,9 @@ def test_statistics_agree_with_direct_counts_in_one_query(tree, people, django_a
     with django_assert_num_queries(1):
         stats = cadre_statistics(units, DAY)
     cadres = expected(units, DAY)
-    assert stats.count == len(cadres) == 5 * (scale - 3)
+    assert stats.count == len(cadres) == 5 * (scale - 3) + scale // 2 + 1
+    counted = {c.pk: c for c in cadres}
+    assert all(c.employment == "full_time" for c in counted.values() if c.name.startswith("兼任"))
     assert stats.average_age == pytest.approx(mean((DAY - c.birth_date).days / 365.2425 for c in cadres), abs=0.01)
     assert abs(stats.average_age - mean(years_between(c.birth_date, DAY) for c in cadres)) < 1
     splits = {
