@@ -106,3 +106,63 @@ def test_ended_roles_hear_nothing(tree, people, ended_by):
     people[ended_by].roles.update(ends_on=DAY - timedelta(days=1))
     run_rule("committee_terms_due", DAY)
     assert ended_by not in recipients(term, "soon")
+
+
+# --- units with no committee recorded -------------------------------------------------------------
+
+
+def unrecorded(unit: Organization, year: int = DAY.year) -> set[str]:
+    return set(
+        Notification.objects.filter(key=f"committee-unrecorded:{unit.pk}:{year}").values_list(
+            "recipient__username", flat=True
+        )
+    )
+
+
+def test_units_with_no_committee_recorded_hear_once_a_year(tree, people):
+    assert "committees_unrecorded" in RULES
+    term_due_on(tree["branch_b1"], DAY + timedelta(days=400))  # recorded: not reminded
+    created = run_rule("committees_unrecorded", DAY)
+    assert unrecorded(tree["branch_a1"]) == {"secretary_a1", "deputy_a1", "township_a_staff"}
+    assert unrecorded(tree["township_a"]) == {"township_a_staff", "county_staff"}
+    assert unrecorded(tree["county"]) == {"county_staff"}
+    assert unrecorded(tree["branch_ag1"]) == {"township_a_staff"}  # no account of its own, none at AG
+    assert not unrecorded(tree["branch_b1"])
+    assert created == Notification.objects.count()
+    assert run_rule("committees_unrecorded", DAY) == 0  # running twice sends nothing new
+    assert run_rule("committees_unrecorded", DAY + timedelta(days=100)) == 0  # the same year
+    notification = Notification.objects.get(
+        key=f"committee-unrecorded:{tree['branch_a1'].pk}:{DAY.year}", recipient=people["secretary_a1"]
+    )
+    assert notification.kind == "committee_term" and "尚未录入委员会" in notification.subject
+    assert notification.link == reverse("branches:committee", kwargs={"pk": tree["branch_a1"].pk})
+    next_year = date(DAY.year + 1, 1, 5)
+    assert run_rule("committees_unrecorded", next_year) == created  # a new year, a new reminder
+    assert unrecorded(tree["branch_a1"], DAY.year + 1) == {"secretary_a1", "deputy_a1", "township_a_staff"}
+
+
+def test_recording_the_committee_or_dissolving_the_unit_stops_the_reminder(tree, people):
+    for name in tree:
+        if not name.startswith("party") and name not in ("branch_a1", "branch_b1"):
+            term_due_on(tree[name], DAY + timedelta(days=400))
+    Organization.objects.filter(pk=tree["branch_b1"].pk).update(dissolved_on=DAY, dissolution_reason="合并")
+    reminders = preview_rule("committees_unrecorded", DAY)
+    assert [r.key for r in reminders] == [f"committee-unrecorded:{tree['branch_a1'].pk}:{DAY.year}"]
+
+
+def test_the_unrecorded_rule_takes_a_constant_number_of_queries(tree, people, django_assert_num_queries):
+    from branches.committee_reminders import committees_unrecorded
+
+    with django_assert_num_queries(4):
+        few = list(committees_unrecorded(DAY))
+    for i in range(10):
+        add(
+            tree["township_b"],
+            name=f"乙{i}村团支部",
+            code=f"C-B-X{i}",
+            kind=OrganizationKind.BRANCH,
+            sector=Sector.VILLAGE,
+        )
+    with django_assert_num_queries(4):
+        many = list(committees_unrecorded(DAY))
+    assert len(many) == len(few) + 10
