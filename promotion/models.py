@@ -140,7 +140,9 @@ class PromotionCase(FSMModelMixin, models.Model):
     @transition(field=stage, source=Stage.CULTIVATION, target=Stage.NOMINATED)
     def nominate(self) -> None: ...
 
-    @transition(field=stage, source=Stage.NOMINATED, target=Stage.CULTIVATION)
+    # Before the vote (the branch takes a nominee off its list), or after it when the member moves to
+    # another branch: the old branch's vote and publicity do not carry to the new branch.
+    @transition(field=stage, source=[Stage.NOMINATED, Stage.VOTED, Stage.PUBLICITY], target=Stage.CULTIVATION)
     def remove_from_list(self) -> None: ...
 
     @transition(field=stage, source=Stage.NOMINATED, target=Stage.VOTED)

@@ -549,6 +549,8 @@ def round_remove_nominee(*, nomination: Nomination, actor: User, reason: str) ->
         if locked_nomination.removed_at is not None:
             raise PromotionError(_("This nominee has already been taken off the list."))
         case = _lock_case(nomination.case)
+        if case.stage != Stage.NOMINATED:
+            raise _wrong_stage(case, "remove_from_list")
         _take_off_list(locked_nomination, reason)
         _step(case, "remove_from_list", actor=actor, round=locked_round, comment=reason)
 
@@ -581,7 +583,8 @@ def opinion_record(*, nomination: Nomination, source: str, content: str, favoura
     with transaction.atomic(), _audit(actor, round.branch):
         locked_round = _lock_round(round)
         _require_round_stage(locked_round, RoundStage.OPINIONS)
-        if Nomination.objects.get(pk=nomination.pk).removed_at is not None:
+        current = Nomination.objects.select_related("case").get(pk=nomination.pk)
+        if current.removed_at is not None or current.case.branch_id != locked_round.branch_id:
             raise PromotionError(_("This nominee has been taken off the list."))
         return Opinion.objects.create(
             nomination=nomination, source=source, content=content, favourable=favourable, recorded_by=actor
@@ -698,9 +701,13 @@ def round_record_vote(
 
 
 def _round_candidates(round: PromotionRound, stage: str) -> list[Nomination]:
-    """The round's listed nominees who passed the vote and whose case is still at `stage`."""
+    """The round's listed nominees who passed the vote and whose case is still at `stage` in the round's
+    branch (a member who moved away is taken off the list; the branch check keeps it so regardless)."""
     return list(
-        round.nominations.listed().filter(passed=True, case__stage=stage).select_related("case__member").order_by("pk")
+        round.nominations.listed()
+        .filter(passed=True, case__stage=stage, case__branch_id=round.branch_id)
+        .select_related("case__member")
+        .order_by("pk")
     )
 
 
@@ -741,7 +748,8 @@ def objection_record(*, nomination: Nomination, received_on: date, content: str,
         _require_round_stage(locked_round, RoundStage.PUBLICITY)
         if received_on < locked_round.publicity_starts_on:
             raise PromotionError({"received_on": _("Objections are received once publicity has started.")})
-        if _lock_case(nomination.case).stage != Stage.PUBLICITY:
+        case = _lock_case(nomination.case)
+        if case.stage != Stage.PUBLICITY or case.branch_id != locked_round.branch_id:
             raise PromotionError(_("This candidate is no longer in publicity."))
         return Objection.objects.create(
             nomination=nomination, received_on=received_on, content=content, recorded_by=actor
@@ -767,7 +775,7 @@ def objection_resolve(*, objection: Objection, upheld: bool, resolution: str, ac
         locked.save(update_fields=["upheld", "resolution", "resolved_on", "resolved_by"])
         if upheld:
             case = _lock_case(objection.nomination.case)
-            if case.stage == Stage.PUBLICITY:
+            if case.stage == Stage.PUBLICITY and case.branch_id == locked_round.branch_id:
                 _step(case, "uphold_objection", actor=actor, round=locked_round, comment=resolution)
             _close_round_if_nobody_left(locked_round)
     return locked
@@ -1045,13 +1053,19 @@ def case_withdraw(*, case: PromotionCase, reason: str, actor: User) -> Promotion
         return _withdraw(case.pk, reason=reason, actor=actor)
 
 
-def _withdraw(case_id: int, *, reason: str, actor: User | None) -> PromotionCase:
-    """Withdraw a case, taking it off a round still under way. The round is locked before the case,
-    in the order the round's services lock them, so the two never wait on each other."""
+def _lock_open_round_of(case_id: int) -> tuple[Nomination | None, PromotionRound | None]:
+    """The case's latest listing and, when its round is still under way, the round locked. Callers lock
+    the round before the case, in the order the round's services lock them, so that the two never wait
+    on each other."""
     listed = Nomination.objects.listed().filter(case_id=case_id).select_related("round").order_by("-pk").first()
-    round = None
-    if listed is not None and listed.round.stage not in (RoundStage.SUBMITTED, RoundStage.CLOSED):
-        round = _lock_round(listed.round)
+    if listed is None or listed.round.stage in (RoundStage.SUBMITTED, RoundStage.CLOSED):
+        return listed, None
+    return listed, _lock_round(listed.round)
+
+
+def _withdraw(case_id: int, *, reason: str, actor: User | None) -> PromotionCase:
+    """Withdraw a case, taking it off a round still under way."""
+    listed, round = _lock_open_round_of(case_id)
     (case,) = _lock_cases([case_id]).values()
     if not case.is_open:
         raise _wrong_stage(case, "withdraw")
@@ -1087,22 +1101,27 @@ def cases_withdraw_for_leaving(*, member: Member, actor: User) -> int:
 
 
 def cases_follow_member(*, member: Member, from_branch: Organization, actor: User) -> int:
-    """The member moved to another branch of the county: their open cases move with them. A case on a
-    preliminary list is taken off it (the new branch lists its own); a case past the vote keeps its
-    place in the old branch's round, where the vote and publicity happened, and goes on from there."""
+    """The member moved to another branch of the county: their open cases move with them. A case still
+    in a round (listed, passed the vote, in publicity) is taken off the old branch's list and goes back
+    to cultivation, its vote kept on record: the recommendation is the branch's that knows the member,
+    so the new branch lists and votes on its own, and the old branch's secretary no longer acts on it.
+    A round left with nobody ends. Cases submitted for review or later simply move."""
     to_branch = member.branch
-    cases = _lock_cases(PromotionCase.objects.open().filter(member=member).values_list("pk", flat=True))
+    case_ids = list(PromotionCase.objects.open().filter(member=member).order_by("pk").values_list("pk", flat=True))
     comment = _("Moved from %(from)s to %(to)s with the member.") % {"from": from_branch, "to": to_branch}
-    for case in cases.values():
-        if case.stage == Stage.NOMINATED:
-            listed = case.nominations.listed().order_by("-pk").first()
+    for case_id in case_ids:
+        listed, round = _lock_open_round_of(case_id)  # the round before the case, as the round's services do
+        (case,) = _lock_cases([case_id]).values()
+        if case.stage in ROUND_STAGES:
             if listed is not None:
                 _take_off_list(listed, comment)
-            _step(case, "remove_from_list", actor=actor, comment=comment)
+            _step(case, "remove_from_list", actor=actor, round=round, comment=comment)
         case.branch = to_branch
         case.save(update_fields=["branch", "updated_at"])
         _history(case, "move", actor=actor, comment=comment, changes={"branch": [str(from_branch), str(to_branch)]})
-    return len(cases)
+        if round is not None:
+            _close_round_if_nobody_left(round)
+    return len(case_ids)
 
 
 # --- the daily sweep -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from members import lifecycle, transfers
 from promotion import services
-from promotion.models import Nomination, PlanTarget, PromotionCase, PromotionPlan, Stage
+from promotion.models import Nomination, PlanTarget, PromotionCase, PromotionPlan, RoundStage, Stage
 from promotion.tasks import lapse_cases
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
@@ -80,6 +80,43 @@ def test_a_transfer_in_the_county_moves_the_open_cases(tree, people, member, cas
     # The receiving branch now works on the cases; the sending one no longer sees them.
     assert services.can_work_on_branch(people["secretary_b1"], in_review.branch)
     assert not PromotionCase.objects.visible_to(people["secretary_a1"]).exists()
+
+
+def round_in(stage, tree, people, case):
+    """A round of branch A1 with `case` listed and taken through the vote (and publicity)."""
+    secretary = people["county_staff"]
+    round_ = services.round_create(branch=tree["branch_a1"], track="activist", title="第一批", actor=secretary)
+    nomination = services.round_nominate(round=round_, case=case, actor=secretary, exception_reason="支部人少")
+    services.round_open_opinions(round=round_, actor=secretary)
+    services.round_record_vote(
+        round=round_,
+        meeting_on=TODAY,
+        voting_members=1,  # the whole roster: 王芳 alone
+        present_members=1,
+        votes={nomination.pk: (1, 0, 0)},
+        actor=secretary,
+    )
+    if stage == Stage.PUBLICITY:
+        services.round_start_publicity(round=round_, starts_on=TODAY, actor=secretary)
+    return round_, nomination
+
+
+@pytest.mark.parametrize("stage", [Stage.VOTED, Stage.PUBLICITY])
+def test_a_member_moving_after_the_vote_leaves_the_old_branch_round(tree, people, member, cases, stage):
+    round_, nomination = round_in(stage, tree, people, cases[0])
+    assert PromotionCase.objects.get(pk=cases[0].pk).stage == stage
+    transfer = transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+    transfers.transfer_approve(actor=people["secretary_b1"], transfer=transfer)
+    moved = PromotionCase.objects.get(pk=cases[0].pk)
+    assert (moved.stage, moved.branch) == (Stage.CULTIVATION, tree["branch_b1"])
+    assert list(moved.transitions.values_list("action", flat=True))[-2:] == ["remove_from_list", "move"]
+    kept = Nomination.objects.get(pk=nomination.pk)
+    assert kept.removed_at is not None and kept.votes_for == 1  # the vote stays on record
+    round_.refresh_from_db()
+    assert round_.stage == RoundStage.CLOSED  # nobody left in it
+    # The old branch's secretary can no longer act on it through the old round.
+    with pytest.raises(services.PromotionError):
+        services.round_start_publicity(round=round_, starts_on=TODAY, actor=people["secretary_a1"])
 
 
 def test_recommendations_lapse_after_their_validity_once(people, member):
