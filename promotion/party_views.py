@@ -10,26 +10,23 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from branches.audit import audit_event
 from branches.models import Role, User
 from branches.scope import user_scope
+from promotion.access import case_access_record
 from promotion.models import FollowUpReport, PromotionCase, Stage, Talk
 
 PAGE_SIZE = 50
 # The member's fields agreed for the hand-over; nothing else of the member record is read.
 HANDED_OVER_MEMBER_FIELDS = ("name", "sex", "birth_date", "education", "league_post", "joined_on")
-# What an access entry says was looked at (branches.audit shows the key as a label).
-ACCESS_CHANGE = {"handed_over_record": ["", "viewed"]}
 
 
 def _party_organization_ids(user: User) -> list[int]:
@@ -79,6 +76,88 @@ class Validity:
     days_left: int
 
 
+@dataclass(frozen=True)
+class FollowUpEntry:
+    month: date
+    thinking: str
+    work: str
+    study: str
+
+
+@dataclass(frozen=True)
+class TalkEntry:
+    held_on: date
+    held_by: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class HandedOverRecord:
+    """Exactly the fields agreed for the hand-over, and nothing else: the templates get this record,
+    never the case or the member, so no later template line can print a phone or an ID number."""
+
+    pk: int
+    name: str
+    sex: str
+    birth_date: date
+    education: str
+    branch: str
+    league_post: str
+    joined_on: date
+    party_applied_on: date
+    party_applied_month_only: bool
+    track: str
+    stage: str
+    stage_label: str
+    party_organization: str
+    recommended_on: date
+    valid_until: date | None
+    activist_since: date | None
+    development_on: date | None
+    probationary_on: date | None
+    full_member_on: date | None
+    closed_on: date | None
+    validity: Validity | None
+    follow_up_reports: tuple[FollowUpEntry, ...] = ()
+    talks: tuple[TalkEntry, ...] = ()
+
+
+def handed_over_record(
+    case: PromotionCase,
+    today: date,
+    *,
+    follow_up_reports: tuple[FollowUpEntry, ...] = (),
+    talks: tuple[TalkEntry, ...] = (),
+) -> HandedOverRecord:
+    member = case.member
+    return HandedOverRecord(
+        pk=case.pk,
+        name=member.name,
+        sex=member.get_sex_display(),
+        birth_date=member.birth_date,
+        education=member.get_education_display(),
+        branch=case.branch.name,
+        league_post=member.get_league_post_display(),
+        joined_on=member.joined_on,
+        party_applied_on=case.party_applied_on,
+        party_applied_month_only=case.party_applied_month_only,
+        track=case.get_track_display(),
+        stage=case.stage,
+        stage_label=case.get_stage_display(),
+        party_organization=case.party_organization.name,
+        recommended_on=case.recommended_on,
+        valid_until=case.valid_until,
+        activist_since=case.activist_since,
+        development_on=case.development_on,
+        probationary_on=case.probationary_on,
+        full_member_on=case.full_member_on,
+        closed_on=case.closed_on,
+        validity=validity(case, today),
+        follow_up_reports=follow_up_reports,
+        talks=talks,
+    )
+
+
 def validity(case: PromotionCase, today: date) -> Validity | None:
     """How long the recommendation still holds, while the Party has not yet decided on it."""
     if case.valid_until is None or case.stage != Stage.RECOMMENDED:
@@ -102,13 +181,12 @@ def party_case_list(request: HttpRequest) -> HttpResponse:
         stage = ""
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    rows = [(case, validity(case, today)) for case in page.object_list]
     return render(
         request,
         "promotion/party/case_list.html",
         {
             "page": page,
-            "rows": rows,
+            "rows": [handed_over_record(case, today) for case in page.object_list],
             "query": query,
             "stage": stage,
             "stages": [(value, label) for value, label in Stage.choices if value in HANDED_OVER_STAGES],
@@ -135,20 +213,19 @@ HANDED_OVER_STAGES = frozenset(
 @login_required
 @require_safe
 def party_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One handed-over case; a case not handed to the organizer's Party organization is not found."""
-    cases = handed_over_cases(request.user).prefetch_related(
-        Prefetch("follow_up_reports", queryset=FollowUpReport.objects.order_by("-month")),
-        Prefetch("talks", queryset=Talk.objects.order_by("-held_on", "-pk")),
+    """One handed-over case; a case not handed to the organizer's Party organization is not found. The
+    follow-up reports and talks shown are those from the hand-over on: what came before is the League's
+    working record. Each opening is recorded; a HEAD request (a link checker, a prefetch) reads nothing."""
+    case = get_object_or_404(handed_over_cases(request.user), pk=pk)
+    # A month's report counts from the month of the hand-over (reports are dated to the first day).
+    reports = FollowUpReport.objects.filter(case=case, month__gte=case.recommended_on.replace(day=1)).order_by("-month")
+    talks = Talk.objects.filter(case=case, held_on__gte=case.recommended_on).order_by("-held_on", "-pk")
+    record = handed_over_record(
+        case,
+        timezone.localdate(),
+        follow_up_reports=tuple(FollowUpEntry(r.month, r.thinking, r.work, r.study) for r in reports),
+        talks=tuple(TalkEntry(t.held_on, t.held_by, t.summary) for t in talks),
     )
-    case = get_object_or_404(cases, pk=pk)
-    record_case_access(case, actor=request.user)
-    return render(
-        request,
-        "promotion/party/case_detail.html",
-        {"case": case, "member": case.member, "validity": validity(case, timezone.localdate())},
-    )
-
-
-def record_case_access(case: PromotionCase, *, actor: User) -> LogEntry:
-    """An access entry for the case: the county sees who looked at which handed-over record."""
-    return audit_event(case, actor=actor, changes=ACCESS_CHANGE, action=LogEntry.Action.ACCESS)
+    if request.method == "GET":
+        case_access_record(case=case, actor=request.user)
+    return render(request, "promotion/party/case_detail.html", {"record": record})

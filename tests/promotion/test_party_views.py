@@ -68,7 +68,7 @@ def test_only_party_organizers_open_a_handed_over_case(login, people, handed, pe
 
 def test_the_list_holds_only_what_was_handed_to_the_organizer(login, people, handed):
     response = login(people["party_a"]).get(LIST)
-    assert [case.pk for case, _validity in response.context["rows"]] == [handed["mine"].pk]
+    assert [record.pk for record in response.context["rows"]] == [handed["mine"].pk]
     body = response.content.decode()
     assert "甲一" in body and "乙一" not in body and "甲二" not in body
 
@@ -84,7 +84,7 @@ def test_an_organizer_of_another_party_organization_sees_nothing_of_ours(login, 
     party_b = make_user("party_b", Role.PARTY_ORGANIZER, party_organization=tree["party_b"])
     client = login(party_b)
     assert client.get(reverse("promotion:party-case", args=[handed["mine"].pk])).status_code == 404
-    assert [case.pk for case, _validity in client.get(LIST).context["rows"]] == [handed["other"].pk]
+    assert [record.pk for record in client.get(LIST).context["rows"]] == [handed["other"].pk]
 
 
 def test_the_case_shows_the_agreed_fields_and_never_id_numbers_phones_or_grades(login, people, handed):
@@ -108,6 +108,43 @@ def test_the_case_shows_the_agreed_fields_and_never_id_numbers_phones_or_grades(
         assert hidden not in body, hidden
 
 
+def test_the_page_gets_only_the_agreed_record_and_what_came_after_the_hand_over(login, people, handed):
+    """The template is given a record of the agreed fields, not the case: the workplace, the phone, the ID
+    number's tail and the talks and reports from before the hand-over (2 March) are not there to print."""
+    case = handed["mine"]
+    recorder = people["county_staff"]
+    type(case.member).objects.filter(pk=case.member.pk).update(workplace="县第一中学")
+    Talk.objects.create(
+        case=case, held_on=date(2026, 3, 1), held_by="支部书记", summary="移交前的谈话", recorded_by=recorder
+    )
+    Talk.objects.create(
+        case=case, held_on=date(2026, 3, 2), held_by="党支部委员", summary="移交当天谈话", recorded_by=recorder
+    )
+    FollowUpReport.objects.create(
+        case=case, month=date(2026, 2, 1), thinking="移交前的报告", work="-", study="-", filed_by=recorder
+    )
+    response = login(people["party_a"]).get(reverse("promotion:party-case", args=[case.pk]))
+    assert (
+        set(response.context.keys()) >= {"record"}
+        and "case" not in response.context
+        and "member" not in response.context
+    )
+    record = response.context["record"]
+    assert [t.summary for t in record.talks] == ["谈心", "移交当天谈话"]
+    assert [r.month for r in record.follow_up_reports] == [date(2026, 4, 1)]
+    body = response.content.decode()
+    member = case.member
+    for hidden in ["县第一中学", member.phone, member.id_number[-4:], "移交前的谈话", "移交前的报告"]:
+        assert hidden not in body, hidden
+    assert "移交当天谈话" in body
+
+
+def test_a_head_request_is_not_recorded_as_a_look(login, people, handed):
+    client = login(people["party_a"])
+    assert client.head(reverse("promotion:party-case", args=[handed["mine"].pk])).status_code == 200
+    assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists()
+
+
 def test_the_list_never_shows_id_numbers_or_phones(login, people, handed):
     member = handed["mine"].member
     body = login(people["party_a"]).get(LIST).content.decode()
@@ -127,8 +164,8 @@ def test_every_look_is_recorded_as_an_access(login, people, handed):
 def test_the_list_filters_by_name_and_stage(login, tree, people, handed):
     handed_over_case(tree["branch_a1"], "甲三", recorder=people["county_staff"], party=tree["party_a"])
     client = login(people["party_a"])
-    assert [c.member.name for c, _v in client.get(LIST, {"q": "三"}).context["rows"]] == ["甲三"]
-    assert [c.member.name for c, _v in client.get(LIST, {"stage": Stage.ACTIVIST}).context["rows"]] == ["甲一"]
+    assert [r.name for r in client.get(LIST, {"q": "三"}).context["rows"]] == ["甲三"]
+    assert [r.name for r in client.get(LIST, {"stage": Stage.ACTIVIST}).context["rows"]] == ["甲一"]
     assert len(client.get(LIST, {"stage": "nonsense"}).context["rows"]) == 2
 
 
