@@ -459,6 +459,17 @@ def round_create(*, branch: Organization, track: str, title: str, actor: User) -
             ) from exc
 
 
+def branch_nominees(branch_id: int) -> QuerySet[Nomination]:
+    """The candidates the share cap counts: those still on the list in every round of the branch under
+    way (a round per track; submitted or closed rounds are done with, and those who failed the vote or
+    were upheld against went back to cultivation). The round page shows the same figure."""
+    return (
+        Nomination.objects.listed()
+        .filter(round__branch_id=branch_id, case__stage__in=ROUND_STAGES)
+        .exclude(round__stage__in=[RoundStage.SUBMITTED, RoundStage.CLOSED])
+    )
+
+
 def round_nominate(
     *,
     round: PromotionRound,
@@ -492,17 +503,8 @@ def round_nominate(
             )
         result = eligibility.check(locked, today)
         active_members = Member.objects.active().filter(branch_id=locked_round.branch_id).count()
-        # The cap is the branch's, not a round's: the candidates still in every round of the branch under
-        # way count (a round per track; submitted or closed rounds are done with, and those who failed
-        # the vote or were upheld against went back to cultivation).
-        listed = (
-            Nomination.objects.listed()
-            .filter(round__branch_id=locked_round.branch_id, case__stage__in=ROUND_STAGES)
-            .exclude(round__stage__in=[RoundStage.SUBMITTED, RoundStage.CLOSED])
-            .exclude(case=locked)
-            .count()
-            + 1
-        )
+        # The cap is the branch's, not a round's (branch_nominees).
+        listed = branch_nominees(locked_round.branch_id).exclude(case=locked).count() + 1
         checks = [*result.checks, eligibility.share_cap_check(listed=listed, active_members=active_members)]
         failing = [c for c in checks if not c.ok]
         short_wait = [c for c in failing if c.rule == eligibility.SHORT_WAIT_RULE]
