@@ -11,19 +11,23 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from branches.committee_selectors import term_status
 from branches.models import (
     BRANCH_KINDS,
     Activity,
     ActivityKind,
     Cadence,
+    CommitteeSeat,
+    CommitteeTerm,
     Organization,
     Role,
     ThemedDayTopic,
@@ -43,6 +47,12 @@ COMMITTEE_POSTS = frozenset(
         LeaguePost.COMMITTEE,
     }
 )
+
+
+# domain.md §2.3: a branch of 7 or more members elects a committee (3 to 5 people); a smaller one has a
+# secretary alone, and so holds no committee meetings.
+COMMITTEE_FROM_MEMBERS = 7
+COMMITTEE_MIN_SEATS = 3
 
 
 # --- months and quarters ----------------------------------------------------------------------
@@ -181,6 +191,7 @@ def last_place(unit: Organization) -> str:
     """Where the unit last met: the usual place is the likeliest next time."""
     return (
         Activity.objects.filter(organization=unit)
+        .not_voided()
         .exclude(place="")
         .order_by("-held_on", "-pk")
         # values_list on an empty queryset gives None
@@ -200,6 +211,32 @@ class TopicStatus:
     PENDING = "pending"  # not recorded yet, the deadline is still ahead
 
 
+def late_days() -> int:
+    """An activity recorded more than this many days after it was held is "recorded late"."""
+    return settings.LEAGUE_RULES["activity_late_days"]
+
+
+def recorded_late(activity: Activity) -> bool:
+    return (timezone.localdate(activity.created_at) - activity.held_on).days > late_days()
+
+
+def below_quorum(present: int, absent: int) -> bool:
+    """§3.1: a general meeting needs more than half of the members present. Unknown (nobody listed)
+    is not "below"."""
+    return present + absent > 0 and present * 2 <= present + absent
+
+
+def quorum_warning(activity: Activity) -> str | None:
+    """Why a general meeting's record is worth a second look: it is kept and counted (the meeting
+    was held), but the table marks it."""
+    if activity.kind != ActivityKind.GENERAL_MEETING or not below_quorum(activity.present_count, activity.absent_count):
+        return None
+    return _(
+        "Only %(present)d of %(total)d members were present: a general meeting needs more than half of "
+        "its members. The record is kept and marked below quorum."
+    ) % {"present": activity.present_count, "total": activity.present_count + activity.absent_count}
+
+
 @dataclass(frozen=True)
 class MonthCell:
     month: date
@@ -214,6 +251,8 @@ class MonthCell:
     outstanding: tuple[str, ...]
     topic: ThemedDayTopic | None = None
     topic_status: str = ""
+    late: int = 0  # of the activities held, how many were recorded more than `late_days()` after
+    below_quorum: int = 0  # general meetings with no more than half of the listed members present
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -236,26 +275,24 @@ class MonthCell:
 class BranchRow:
     unit: Organization
     cells: list[MonthCell] = field(default_factory=list)
+    has_committee: bool = False  # holds committee meetings (§2.3): see `_has_committee`
+    term_status: str = ""  # of its current committee term today (branches.committee_selectors.TermStatus)
 
     @property
     def held_total(self) -> int:
         return sum(cell.held_total for cell in self.cells)
 
     @property
-    def held_by_kind(self) -> dict[str, int]:
-        totals: dict[str, int] = defaultdict(int)
-        for cell in self.cells:
-            for kind, n in cell.held.items():
-                totals[kind] += n
-        return {kind: totals[kind] for kind in ActivityKind.values if totals.get(kind)}
+    def late_total(self) -> int:
+        return sum(cell.late for cell in self.cells)
+
+    @property
+    def below_quorum_total(self) -> int:
+        return sum(cell.below_quorum for cell in self.cells)
 
     @property
     def missing_total(self) -> int:
         return sum(len(cell.missing) for cell in self.cells)
-
-    @property
-    def due_total(self) -> int:
-        return sum(len(cell.due) for cell in self.cells)
 
     @property
     def attendance_rate(self) -> float | None:
@@ -295,16 +332,50 @@ def _existed_during(unit: Organization, first: date, last: date) -> bool:
     )
 
 
+def with_committee_data(units: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Units with what `_has_committee` reads (active members, open seats of the current committee
+    term) and the current term's end day, as subqueries of the units' own query."""
+    members = (
+        Member.objects.filter(branch=OuterRef("pk"), status=MemberStatus.ACTIVE)
+        .order_by()
+        .values("branch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    seats = (
+        CommitteeSeat.objects.filter(term__organization=OuterRef("pk"), term__ended_on__isnull=True, until__isnull=True)
+        .order_by()
+        .values("term__organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    due_on = CommitteeTerm.objects.current().filter(organization=OuterRef("pk")).values("due_on")[:1]
+    return units.annotate(
+        active_members=Coalesce(Subquery(members), 0),
+        open_seats=Coalesce(Subquery(seats), 0),
+        term_due_on=Subquery(due_on),
+    )
+
+
+def _has_committee(unit: Organization) -> bool:
+    """§2.3: a branch of 7 or more members has a committee; a smaller one a secretary alone, unless it
+    has elected a committee all the same. Judged on the branch as it stands (membership is not kept
+    month by month), for every month of the table."""
+    return unit.active_members >= COMMITTEE_FROM_MEMBERS or unit.open_seats >= COMMITTEE_MIN_SEATS
+
+
 def branch_completeness(
     units: QuerySet[Organization], first_month: date, last_month: date, *, today: date | None = None
 ) -> Completeness:
     """Each unit × each month from `first_month` to `last_month` (first days of months): activities
-    held by kind, required kinds outstanding, attendance, and the themed-day topic's status.
+    held by kind (voided records left out), required kinds outstanding, attendance, the themed-day
+    topic's status, and how many were recorded late or below quorum.
 
     Monthly kinds are required every month, quarterly kinds once in each calendar quarter (checked in
     its last month), yearly kinds once a year (checked in December); a requirement applies only to a
-    period the unit existed throughout. Units founded after the period or dissolved before it are
-    left out. Four queries, whatever the number of units and months.
+    period the unit existed throughout, and committee meetings only to branches with a committee.
+    Units founded after the period or dissolved before it are left out. Four queries, whatever the
+    number of units and months.
     """
     today = today or timezone.localdate()
     first_month, last_month = month_start(first_month), month_start(last_month)
@@ -322,21 +393,37 @@ def branch_completeness(
     units = units.filter(Q(founded_on__isnull=True) | Q(founded_on__lte=period_end)).exclude(
         dissolved_on__lt=first_month
     )
-    unit_list = list(units.order_by("path"))
+    unit_list = list(with_committee_data(units).order_by("path"))
     held: dict[tuple[int, date], dict[str, int]] = defaultdict(dict)
     attendance: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    flagged: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])  # late, below quorum
+    # Recorded late: on a day more than `late_days()` after the day held (a backdated record made to
+    # fill the table at the quarter's end shows as such).
+    late_from = ExpressionWrapper(F("held_on") + timedelta(days=late_days()), output_field=DateField())
     aggregate = (
-        Activity.objects.filter(organization__in=units.values("pk"), held_on__gte=counted_from, held_on__lte=period_end)
+        Activity.objects.not_voided()
+        .filter(organization__in=units.values("pk"), held_on__gte=counted_from, held_on__lte=period_end)
         .annotate(month=TruncMonth("held_on"))
         .order_by()
         .values("organization_id", "month", "kind")
-        .annotate(n=Count("pk"), present=Sum("present_count"), absent=Sum("absent_count"))
+        .annotate(
+            n=Count("pk"),
+            present=Sum("present_count"),
+            absent=Sum("absent_count"),
+            late=Count("pk", filter=Q(created_at__date__gt=late_from)),
+            below_quorum=Count(
+                "pk",
+                filter=Q(kind=ActivityKind.GENERAL_MEETING, absent_count__gt=0, present_count__lte=F("absent_count")),
+            ),
+        )
     )
     for row in aggregate:
         key = (row["organization_id"], row["month"])
         held[key][row["kind"]] = row["n"]
         attendance[key][0] += row["present"] or 0
         attendance[key][1] += (row["present"] or 0) + (row["absent"] or 0)
+        flagged[key][0] += row["late"]
+        flagged[key][1] += row["below_quorum"]
 
     county_paths = {county_of(unit) for unit in unit_list}
     topics = {
@@ -348,9 +435,8 @@ def branch_completeness(
     first_recorded: dict[tuple[int, int], date] = {}
     if topics:
         recorded = (
-            Activity.objects.filter(
-                organization__in=units.values("pk"), themed_day_topic__in=[t.pk for t in topics.values()]
-            )
+            Activity.objects.not_voided()
+            .filter(organization__in=units.values("pk"), themed_day_topic__in=[t.pk for t in topics.values()])
             .order_by()
             .values("organization_id", "themed_day_topic_id")
             .annotate(first=Min("created_at"))
@@ -363,7 +449,8 @@ def branch_completeness(
 
     rows = []
     for unit in unit_list:
-        row = BranchRow(unit)
+        has_committee = _has_committee(unit)
+        row = BranchRow(unit, has_committee=has_committee, term_status=term_status(unit.term_due_on, today))
         for month in months:
             end = month_end(month)
             outstanding: list[str] = []
@@ -375,10 +462,16 @@ def branch_completeness(
                     periods.append((Cadence.YEARLY, date(month.year, 1, 1)))
                 for cadence, start in periods:
                     if _existed_throughout(unit, start, end):
-                        outstanding += [k for k in required[cadence] if not count_in(unit.pk, k, start, month)]
+                        outstanding += [
+                            k
+                            for k in required[cadence]
+                            if (has_committee or k != ActivityKind.COMMITTEE_MEETING)
+                            and not count_in(unit.pk, k, start, month)
+                        ]
             applicable = _existed_during(unit, month, end)
             topic = topics.get((county_of(unit), month)) if applicable else None
             present, expected = attendance.get((unit.pk, month), (0, 0))
+            late, quorum = flagged.get((unit.pk, month), (0, 0))
             row.cells.append(
                 MonthCell(
                     month=month,
@@ -393,6 +486,8 @@ def branch_completeness(
                     topic_status=_topic_status(
                         topic, first_recorded.get((unit.pk, topic.pk)) if topic else None, today
                     ),
+                    late=late,
+                    below_quorum=quorum,
                 )
             )
         rows.append(row)
@@ -421,7 +516,10 @@ def month_calendar(unit: Organization, month: date) -> list[list[CalendarDay]]:
     """Weeks (Monday first) of the month with the unit's activities on their days; one query."""
     by_day: dict[date, list[Activity]] = defaultdict(list)
     for activity in (
-        Activity.objects.filter(organization=unit).between(month, month_end(month)).order_by("held_on", "pk")
+        Activity.objects.filter(organization=unit)
+        .not_voided()
+        .between(month, month_end(month))
+        .order_by("held_on", "pk")
     ):
         by_day[activity.held_on].append(activity)
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
@@ -433,7 +531,8 @@ def topic_recording_counts(topics: list[ThemedDayTopic]) -> dict[int, tuple[int,
     counts: dict[int, list[int]] = {t.pk: [0, 0] for t in topics}
     deadline = {t.pk: t.record_by for t in topics}
     rows = (
-        Activity.objects.filter(themed_day_topic__in=list(counts))
+        Activity.objects.not_voided()
+        .filter(themed_day_topic__in=list(counts))
         .order_by()
         .values("themed_day_topic_id", "organization_id")
         .annotate(first=Min("created_at"))

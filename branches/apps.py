@@ -53,6 +53,7 @@ class BranchesConfig(AppConfig):
         # Password events are recorded explicitly (account_services), once each.
         auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])
         from branches import activity_reminders  # noqa: F401  (registers the branch-life reminder rule)
+        from branches import checks  # noqa: F401  (registers the system checks of the League rules)
         from branches.models import Activity, ThemedDayTopic
 
         # Attendance and attachments are recorded explicitly on the activity (branches.activity_services).
@@ -73,6 +74,9 @@ class BranchesConfig(AppConfig):
                 "votes_abstaining",
                 "present_count",
                 "absent_count",
+                "voided_at",
+                "voided_by",
+                "void_reason",
             ],
         )
         auditlog.register(ThemedDayTopic, include_fields=["month", "title", "description", "record_by"])

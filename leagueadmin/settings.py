@@ -211,6 +211,9 @@ LEAGUE_RULES = {
     # From this day of the month, branches still missing a required meeting of the month (or quarter)
     # are reminded (branches/activity_reminders.py).
     "activity_reminder_day": env.int("LEAGUE_ACTIVITY_REMINDER_DAY", default=20),
+    # An activity recorded more than this many days after it was held is shown as recorded late (a
+    # record backdated to fill the completeness table stays visible).
+    "activity_late_days": env.int("LEAGUE_ACTIVITY_LATE_DAYS", default=30),
 }
 
 

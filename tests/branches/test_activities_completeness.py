@@ -18,12 +18,16 @@ from branches.activity_selectors import branch_completeness, period_months
 from branches.models import (
     Activity,
     ActivityKind,
+    Cadre,
+    CommitteePost,
+    CommitteeSeat,
+    CommitteeTerm,
     Organization,
     OrganizationKind,
     Sector,
     ThemedDayTopic,
 )
-from tests.conftest import add
+from tests.conftest import add, make_member
 
 K = ActivityKind
 TODAY = date(2026, 5, 15)  # the middle of Q2
@@ -46,13 +50,105 @@ def held(unit, kind, day, recorder, *, present=0, absent=0, topic=None, recorded
     return activity
 
 
+def elect_committee(unit, recorder, *, seats: int = 3, starts_on: date = date(2025, 1, 1)) -> CommitteeTerm:
+    """A current committee term with `seats` people in office (a branch with a committee holds
+    committee meetings, whatever its size: domain.md §2.3)."""
+    term = CommitteeTerm.objects.create(organization=unit, starts_on=starts_on, length_years=3, recorded_by=recorder)
+    for n in range(seats):
+        cadre = Cadre.objects.create(
+            organization=unit,
+            name=f"委员{n}",
+            sex="M",
+            birth_date=date(2000, 1, 1),
+            education="senior",
+            employment="part_time",
+            establishment="outside",
+        )
+        post = CommitteePost.SECRETARY if n == 0 else CommitteePost.COMMITTEE
+        CommitteeSeat.objects.create(term=term, cadre=cadre, post=post, since=starts_on)
+    return term
+
+
 def table_for(units, first, last, today=TODAY):
     return {row.unit.code: row for row in branch_completeness(units, first, last, today=today).rows}
 
 
 @pytest.fixture
-def branches(tree):
+def branches(tree, people):
+    """The three branches; A1 and B1 have elected committees, so committee meetings are required of
+    them (the school branch AG1 has a secretary alone)."""
+    for unit in (tree["branch_a1"], tree["branch_b1"]):
+        elect_committee(unit, people["county_staff"])
     return Organization.objects.filter(pk__in=[tree["branch_a1"].pk, tree["branch_ag1"].pk, tree["branch_b1"].pk])
+
+
+def test_committee_meetings_only_where_the_branch_has_a_committee(tree, people):
+    """§2.3: a branch of fewer than 7 members has a secretary alone, no committee to meet; one of 7 or
+    more, or one that elected a committee of at least 3 anyway, is required to hold its meetings."""
+    a1, b1, ag1 = tree["branch_a1"], tree["branch_b1"], tree["branch_ag1"]
+    for n in range(6):
+        make_member(a1, f"甲{n}")
+    make_member(a1, "离团者", status="withdrawn")  # not active: does not count
+    term = elect_committee(b1, people["county_staff"], seats=3)
+    elect_committee(ag1, people["county_staff"], seats=2)
+    units = Organization.objects.filter(pk__in=[a1.pk, b1.pk, ag1.pk])
+
+    def march_missing() -> dict[str, tuple[str, ...]]:
+        rows = table_for(units, date(2026, 3, 1), date(2026, 3, 1))
+        return {code: row.cells[0].missing for code, row in rows.items()}
+
+    missing = march_missing()
+    assert K.COMMITTEE_MEETING not in missing["C-A-1"]  # 6 members, no committee
+    assert K.COMMITTEE_MEETING in missing["C-B-1"]  # a committee of 3
+    assert K.COMMITTEE_MEETING not in missing["C-A-G-1"]  # 2 seats are no committee
+    assert K.THEMED_DAY in missing["C-A-1"] and K.GENERAL_MEETING in missing["C-A-1"]  # the rest still count
+
+    make_member(a1, "甲6")
+    leaving = CommitteeSeat.objects.filter(term=term).order_by("pk").first()
+    CommitteeSeat.objects.filter(pk=leaving.pk).update(until=date(2026, 1, 31))  # one of B1's three left
+    missing = march_missing()
+    assert K.COMMITTEE_MEETING in missing["C-A-1"]  # 7 active members
+    assert K.COMMITTEE_MEETING not in missing["C-B-1"]
+    rows = table_for(units, date(2026, 3, 1), date(2026, 3, 1))
+    assert (rows["C-A-1"].has_committee, rows["C-B-1"].has_committee) == (True, False)
+
+
+def test_activities_recorded_late_are_counted_and_shown(tree, people, branches, settings):
+    """A record made more than `activity_late_days` after the day held still counts as held, and is
+    counted apart: three "past" meetings entered on the quarter's last day show as such."""
+    assert settings.LEAGUE_RULES["activity_late_days"] == 30
+    a1, staff = tree["branch_a1"], people["county_staff"]
+    held(a1, K.COMMITTEE_MEETING, date(2026, 1, 10), staff, recorded_on=date(2026, 3, 31))  # 80 days later
+    held(a1, K.THEMED_DAY, date(2026, 1, 12), staff, recorded_on=date(2026, 2, 11))  # 30 days: in time
+    held(a1, K.COMMITTEE_MEETING, date(2026, 2, 10), staff, recorded_on=date(2026, 3, 31))  # 49 days
+    held(a1, K.COMMITTEE_MEETING, date(2026, 3, 10), staff, recorded_on=date(2026, 3, 31))  # 21 days
+    row = table_for(branches, date(2026, 1, 1), date(2026, 3, 1))["C-A-1"]
+    jan, feb, mar = row.cells
+    assert (jan.late, feb.late, mar.late) == (1, 1, 0)
+    assert jan.held == {K.COMMITTEE_MEETING: 1, K.THEMED_DAY: 1} and row.held_total == 4
+    assert row.late_total == 2
+    settings.LEAGUE_RULES = {**settings.LEAGUE_RULES, "activity_late_days": 60}
+    assert table_for(branches, date(2026, 1, 1), date(2026, 3, 1))["C-A-1"].late_total == 1
+
+
+def test_general_meetings_below_quorum_are_marked(tree, people, branches):
+    """§3.1: more than half of the members present. Half is not more than half."""
+    a1, b1, staff = tree["branch_a1"], tree["branch_b1"], people["county_staff"]
+    held(a1, K.GENERAL_MEETING, date(2026, 2, 5), staff, present=5, absent=5)
+    held(a1, K.THEMED_DAY, date(2026, 2, 6), staff, present=1, absent=9)  # not a general meeting
+    held(b1, K.GENERAL_MEETING, date(2026, 2, 5), staff, present=6, absent=5)
+    rows = table_for(branches, date(2026, 2, 1), date(2026, 2, 1))
+    assert rows["C-A-1"].cells[0].below_quorum == 1 and rows["C-A-1"].below_quorum_total == 1
+    assert rows["C-B-1"].cells[0].below_quorum == 0
+    assert rows["C-A-1"].cells[0].held[K.GENERAL_MEETING] == 1  # still held: marked, not dropped
+
+
+def test_each_row_carries_its_committee_term_status(tree, people, branches):
+    today = timezone.localdate()
+    CommitteeTerm.objects.filter(organization=tree["branch_b1"]).update(due_on=today - timedelta(days=1))
+    rows = table_for(branches, date(2026, 1, 1), date(2026, 1, 1), today=today)
+    assert rows["C-B-1"].term_status == "overdue"
+    assert rows["C-A-G-1"].term_status == "none"
 
 
 def test_monthly_kinds_each_month_quarterly_ones_once_a_quarter(tree, people, branches):
@@ -198,6 +294,7 @@ def test_the_table_takes_the_same_queries_for_any_size(client, tree, people, log
 
 
 def test_the_computation_itself_is_four_queries(tree, people, branches, django_assert_num_queries):
+    # With topics, attendance, late records and committees to read: still four.
     _grow(tree["county"], people, 5, 3)
     units = Organization.objects.branches()
     with django_assert_num_queries(4):

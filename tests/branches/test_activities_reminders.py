@@ -13,6 +13,7 @@ from branches.activity_reminders import RULE_NAME
 from branches.models import (
     Activity,
     ActivityKind,
+    CommitteeTerm,
     Notification,
     NotificationKind,
     Organization,
@@ -21,6 +22,7 @@ from branches.models import (
 )
 from branches.notifications import RULES, preview_rule, run_rule
 from branches.tasks import run_reminders
+from tests.branches.test_activities_completeness import elect_committee
 from tests.conftest import add, make_user
 
 K = ActivityKind
@@ -32,6 +34,13 @@ def held(unit, kind, day, recorder) -> None:
 
 def recipients() -> set[str]:
     return set(Notification.objects.filter(key__startswith=RULE_NAME).values_list("recipient__username", flat=True))
+
+
+@pytest.fixture(autouse=True)
+def committees(tree, people):
+    """A1 and B1 have elected committees: their committee meetings are required (domain.md §2.3)."""
+    for unit in (tree["branch_a1"], tree["branch_b1"]):
+        elect_committee(unit, people["county_staff"])
 
 
 @pytest.fixture
@@ -61,6 +70,15 @@ def test_secretaries_of_branches_missing_a_meeting_hear_of_it_once(tree, people,
     assert notification.link == f"/org/units/{tree['branch_b1'].pk}/activities/new/"
     assert run_rule(RULE_NAME, date(2026, 5, 20)) == 0  # the same day again
     assert run_rule(RULE_NAME, date(2026, 5, 28)) == 0  # later in the month
+
+
+def test_a_branch_without_a_committee_is_not_reminded_of_committee_meetings(tree, people):
+    """§2.3: fewer than 7 members and no committee elected: a secretary alone, no committee meeting."""
+    CommitteeTerm.objects.filter(organization=tree["branch_b1"]).update(ended_on=date(2026, 1, 1))
+    (reminder,) = [r for r in preview_rule(RULE_NAME, date(2026, 5, 20)) if people["secretary_b1"].pk in r.recipients]
+    assert "主题团日" in reminder.subject and "支部委员会" not in reminder.subject
+    held(tree["branch_b1"], K.THEMED_DAY, date(2026, 5, 3), people["secretary_b1"])
+    assert not [r for r in preview_rule(RULE_NAME, date(2026, 5, 20)) if people["secretary_b1"].pk in r.recipients]
 
 
 def test_a_deputy_hears_of_it_with_the_secretary(tree, people):
