@@ -1,4 +1,5 @@
-"""Forms of branch life: parse and present; the rules are checked by branches.activity_services.
+"""Forms of branch life: parse and present; the rules are checked by branches.activity_services
+(the files too, once, by their content: the forms only collect them).
 
 The record form is filled on a phone right after a meeting: one page, the likely values already in
 (today, a themed League day, the usual place, this month's county topic, everyone present).
@@ -13,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from branches.activity_selectors import month_start, sits_on_committee
-from branches.activity_services import ATTACHMENT_MAX_COUNT, check_attachments
+from branches.activity_services import ATTACHMENT_MAX_COUNT
 from branches.forms import DateInput
 from branches.models import Activity, ActivityKind, Organization, Sector, ThemedDayTopic
 from members.models import Member
@@ -45,18 +46,6 @@ class AttachmentsForm(forms.Form):
         label=_("Photos and PDF files"),
         help_text=_("JPEG or PNG photos and PDF files, up to %(n)d per activity.") % {"n": ATTACHMENT_MAX_COUNT},
     )
-
-    def __init__(self, *args, already: int = 0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.already = already
-
-    def clean_files(self):
-        files = self.cleaned_data["files"]
-        try:
-            check_attachments(files, already=self.already)
-        except forms.ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
-        return files
 
 
 class ActivityForm(forms.ModelForm):
@@ -94,9 +83,8 @@ class ActivityForm(forms.ModelForm):
             "absent_count": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
         }
 
-    def __init__(self, *args, unit: Organization, topics, with_roster: bool, already_attached: int = 0, **kwargs):
+    def __init__(self, *args, topics, with_roster: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.already_attached = already_attached
         self.fields["topic"].required = False  # taken from the county's topic when one is chosen
         if topics.exists():
             self.fields["themed_day_topic"].queryset = topics
@@ -118,14 +106,6 @@ class ActivityForm(forms.ModelForm):
         if cleaned.get("kind") != ActivityKind.THEMED_DAY:
             cleaned["themed_day_topic"] = None  # the choice is hidden for other kinds (a default may linger)
         return cleaned
-
-    def clean_files(self):
-        files = self.cleaned_data["files"]
-        try:
-            check_attachments(files, already=self.already_attached)
-        except forms.ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from exc
-        return files
 
 
 @dataclass(frozen=True)
@@ -215,6 +195,15 @@ class CompletenessFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["sector"].choices = [("", _("All")), *Sector.choices]
         self.fields["township"].queryset = committees
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Why the record is wrong, e.g. entered twice, or for the wrong branch."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
 
 class ThemedDayTopicForm(forms.ModelForm):

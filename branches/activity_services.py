@@ -9,6 +9,7 @@ the actor may not, `ValidationError` keyed by form field when the record breaks 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from branches import activity_selectors as selectors
 from branches.audit import audit_context, audit_event
@@ -37,11 +38,14 @@ from branches.models import (
 )
 from branches.scope import user_scope
 from branches.services import _save_changed_fields
-from members.models import Member
+from members.models import Member, MemberStatus
 from members.services import may_edit_members_in
 
 ATTACHMENT_MAX_COUNT = 10  # per activity: photos of the meeting and the signed minutes, not an album
 ATTACHMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "PDF": "application/pdf"}
+# A phone's photo has 12 to 50 megapixels. Larger images are refused before anything is decoded: a
+# small file can declare an enormous image (a "decompression bomb") that would take gigabytes to open.
+ATTACHMENT_MAX_PIXELS = 50_000_000
 
 ACTIVITY_FIELDS = (
     "kind",
@@ -73,6 +77,24 @@ def _check_may_record(actor: User, unit: Organization) -> None:
         raise PermissionDenied
 
 
+def _check_may_change(actor: User, activity: Activity) -> None:
+    """A record changes only while its unit exists and the record stands (checked again under lock)."""
+    unit = activity.organization
+    _check_may_record(actor, unit)
+    if not unit.is_active:
+        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    if activity.is_voided:
+        raise ValidationError(_("This record has been voided; it can no longer change."))
+
+
+def _lock_standing(activity: Activity) -> Activity:
+    """The record locked for a change, refused if it was voided a moment ago."""
+    locked = Activity.objects.select_for_update().get(pk=activity.pk)
+    if locked.is_voided:
+        raise ValidationError(_("This record has been voided; it can no longer change."))
+    return locked
+
+
 # --- attachments ---------------------------------------------------------------------------------
 
 
@@ -92,14 +114,27 @@ def check_attachment(upload: UploadedFile) -> str:
     upload.seek(0)
     if head == b"%PDF-":
         return ATTACHMENT_TYPES["PDF"]
+    kind, too_large = None, False
     try:
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()  # reads the whole image: a truncated or forged file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit (and raises above twice it); ours is lower than both.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:  # reads the header only: the size is known, nothing decoded
+                too_large = image.width * image.height > ATTACHMENT_MAX_PIXELS
+                if not too_large:
+                    kind = image.format
+                    image.verify()  # checks the whole file: a truncated or forged one fails here
+    except Image.DecompressionBombError:
+        too_large = True
+    except Exception:  # noqa: BLE001  (a forged file can trip any error in a decoder: it is not a photo)
         kind = None
     finally:
         upload.seek(0)
+    if too_large:
+        raise ValidationError(
+            _("%(name)s is too large an image (over %(limit)d megapixels); attach a smaller copy of it.")
+            % {"name": name, "limit": ATTACHMENT_MAX_PIXELS // 1_000_000}
+        )
     if kind not in ("JPEG", "PNG"):
         raise ValidationError(_("%(name)s is not a JPEG or PNG photo or a PDF file.") % {"name": name})
     return ATTACHMENT_TYPES[kind]
@@ -200,7 +235,8 @@ def _check_activity(
 
     checked_attendance: dict[int, tuple[bool, str]] = {}
     if selectors.keeps_roster(unit):
-        expected = {m.pk for m in selectors.roster(unit, activity)}
+        members = selectors.roster(unit, activity)
+        expected = {m.pk for m in members}
         strangers = set(attendance) - expected
         if strangers:
             errors["attendance"] = [
@@ -215,6 +251,15 @@ def _check_activity(
         present_count = sum(1 for present, _reason in checked_attendance.values() if present)
         fields["present_count"] = present_count
         fields["absent_count"] = len(checked_attendance) - present_count
+        # Refused, not warned: a meeting of a branch with members that nobody attended was not held
+        # (or every box was unticked by mistake), yet it would count as held in the completeness
+        # table, and a warning after saving would not take it out again. The form lists everyone
+        # present by default, so this takes deliberate unticking or a damaged page.
+        nobody = not present_count and any(m.status == MemberStatus.ACTIVE for m in members)
+        if nobody and not errors.get("attendance"):
+            errors["attendance"] = [
+                _("Nobody is marked present. Tick those who attended; a meeting nobody attended is not recorded.")
+            ]
     else:
         for name in COUNT_FIELDS:
             value = data.get(name)
@@ -298,21 +343,26 @@ def activity_update(
     attendance: AttendanceInput,
     files: Sequence[UploadedFile] = (),
 ) -> Activity:
-    """Correct a record: its fields, its attendance (the list given replaces the one kept), and
-    further attachments. The changed fields and every changed attendance are audited."""
+    """Correct a record: its fields, its attendance, and further attachments. The attendance given
+    updates the rows kept and adds new ones; a row kept but not given stays as it is (a page that
+    leaves someone out must not erase their attendance). The changed fields and every changed
+    attendance are audited."""
     unit = activity.organization
-    _check_may_record(actor, unit)
-    if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    _check_may_change(actor, activity)
     stored: list[str] = []
     scope = user_scope(actor)
     principal = scope.principal_for(unit)
     try:
         with transaction.atomic(), audit_context(actor, on_behalf_of=principal):
-            locked = Activity.objects.select_for_update().get(pk=activity.pk)
+            locked = _lock_standing(activity)
             locked.organization = unit
-            checked = _check_activity(unit, data, attendance, files, activity=locked, today=timezone.localdate())
-            _sync_attendance(locked, checked.attendance, actor=actor, on_behalf_of=principal)
+            kept = {
+                row.member_id: (row.present, row.absence_reason) for row in Attendance.objects.filter(activity=locked)
+            }
+            checked = _check_activity(
+                unit, data, {**kept, **attendance}, files, activity=locked, today=timezone.localdate()
+            )
+            _sync_attendance(locked, kept, checked.attendance, actor=actor, on_behalf_of=principal)
             _save_changed_fields(locked, checked.fields)
             if files:
                 names = _store_attachments(locked, actor, files, checked.types, stored)
@@ -326,21 +376,23 @@ def activity_update(
 
 
 def _sync_attendance(
-    activity: Activity, wanted: dict[int, tuple[bool, str]], *, actor: User, on_behalf_of: User | None
+    activity: Activity,
+    before: Mapping[int, tuple[bool, str]],
+    wanted: Mapping[int, tuple[bool, str]],
+    *,
+    actor: User,
+    on_behalf_of: User | None,
 ) -> None:
+    """Bring the rows from `before` to `wanted`, which holds every member of `before`: rows are
+    updated or added, never deleted."""
     if not selectors.keeps_roster(activity.organization):
         return
-    current = {row.member_id: row for row in Attendance.objects.filter(activity=activity)}
-    before = {pk: (row.present, row.absence_reason) for pk, row in current.items()}
-    changed = {pk for pk in before.keys() | wanted.keys() if before.get(pk) != wanted.get(pk)}
+    changed = {pk for pk in wanted if before.get(pk) != wanted[pk]}
     if not changed:
         return
-    Attendance.objects.filter(activity=activity, member_id__in=before.keys() - wanted.keys()).delete()
-    updated = []
-    for member_id in changed & before.keys() & wanted.keys():
-        row = current[member_id]
-        row.present, row.absence_reason = wanted[member_id]
-        updated.append(row)
+    updated = list(Attendance.objects.filter(activity=activity, member_id__in=changed & before.keys()))
+    for row in updated:
+        row.present, row.absence_reason = wanted[row.member_id]
     Attendance.objects.bulk_update(updated, ["present", "absence_reason"])
     Attendance.objects.bulk_create(
         [
@@ -365,16 +417,14 @@ def _sync_attendance(
 def activity_attachments_add(*, activity: Activity, actor: User, files: Sequence[UploadedFile]) -> list[str]:
     """Add photos or PDFs to a record later (the signed minutes, say)."""
     unit = activity.organization
-    _check_may_record(actor, unit)
-    if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    _check_may_change(actor, activity)
     if not files:
         raise ValidationError({"files": [_("Choose at least one file.")]})
     stored: list[str] = []
     principal = user_scope(actor).principal_for(unit)
     try:
         with transaction.atomic(), audit_context(actor, on_behalf_of=principal):
-            locked = Activity.objects.select_for_update().get(pk=activity.pk)
+            locked = _lock_standing(activity)
             try:
                 types = check_attachments(files, already=locked.attachments.count())
             except ValidationError as exc:
@@ -392,18 +442,39 @@ def activity_attachment_remove(*, attachment: ActivityAttachment, actor: User) -
     entry keeps its name."""
     activity = attachment.activity
     unit = activity.organization
-    _check_may_record(actor, unit)
-    if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    _check_may_change(actor, activity)
     principal = user_scope(actor).principal_for(unit)
     with transaction.atomic():
-        Activity.objects.select_for_update().filter(pk=activity.pk).first()  # one change to the record at a time
+        _lock_standing(activity)  # one change to the record at a time
         stored = attachment.file.name
         deleted, _rows = ActivityAttachment.objects.filter(pk=attachment.pk).delete()
         if not deleted:
             return  # removed a moment ago by someone else
         audit_event(activity, actor=actor, changes={"attachments": [attachment.name, ""]}, on_behalf_of=principal)
         transaction.on_commit(lambda: _delete_files([stored]))
+
+
+def activity_void(*, activity: Activity, reason: str, actor: User) -> Activity:
+    """Void a record made by mistake (entered twice, in the wrong branch, a meeting never held), with
+    the reason. Voiding, not deleting: the audit trail keeps what was recorded and by whom, and the
+    branch's list shows it struck through; it counts nowhere else (completeness, calendar, topics,
+    reminders: `ActivityQuerySet.not_voided`)."""
+    unit = activity.organization
+    _check_may_change(actor, activity)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for voiding the record.")]})
+    if len(reason) > Activity._meta.get_field("void_reason").max_length:
+        raise ValidationError({"reason": [_("Keep the reason under 200 characters.")]})
+    with transaction.atomic(), audit_context(actor, on_behalf_of=user_scope(actor).principal_for(unit)):
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        if locked.is_voided:
+            raise ValidationError(_("This record has already been voided."))
+        locked.voided_at = timezone.now()
+        locked.voided_by = actor
+        locked.void_reason = reason
+        locked.save(update_fields=["voided_at", "voided_by", "void_reason"])  # audited (branches.apps)
+    return locked
 
 
 # --- themed-day topics ---------------------------------------------------------------------------

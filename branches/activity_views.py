@@ -37,8 +37,10 @@ from branches.activity_forms import (
     AttendanceForm,
     CompletenessFilterForm,
     ThemedDayTopicForm,
+    VoidForm,
 )
 from branches.audit import history_for
+from branches.committee_selectors import TermStatus
 from branches.forms import attach_service_errors
 from branches.models import (
     COMMITTEE_KINDS,
@@ -52,6 +54,7 @@ from branches.models import (
     subtree_filter,
 )
 from branches.scope import user_scope
+from branches.views import _breadcrumbs
 from members.exports import neutralize
 
 PAGE_SIZE = 20
@@ -60,19 +63,25 @@ COMPLETENESS_PAGE_SIZE = 50
 
 @login_required
 def activities_home(request: HttpRequest) -> HttpResponse:
-    """The navigation's entry: staff review the completeness table, a secretary their branch."""
+    """The navigation's entry: staff review the completeness table, a secretary their branch — or,
+    keeping more than one, chooses which."""
     scope = user_scope(request.user)
     if request.user.is_superuser or scope.has_role(*STAFF_ROLES):
         return redirect("branches:activity-completeness")
-    unit = next((a.organization for a in scope.assignments if a.role == Role.BRANCH_SECRETARY), None)
-    if unit is None:
+    units = {
+        a.organization.pk: a.organization
+        for a in scope.assignments
+        if a.role == Role.BRANCH_SECRETARY and a.organization is not None
+    }
+    if not units:
         raise PermissionDenied
-    return redirect("branches:unit-activities", pk=unit.pk)
-
-
-def _breadcrumbs(request: HttpRequest, unit: Organization) -> list[tuple[Organization, bool]]:
-    scope = user_scope(request.user)
-    return [(u, scope.sees(u)) for u in [*Organization.objects.get_ancestors(unit), unit]]
+    if len(units) == 1:
+        return redirect("branches:unit-activities", pk=next(iter(units)))
+    return render(
+        request,
+        "branches/activities/choose.html",
+        {"units": sorted(units.values(), key=lambda unit: unit.path)},
+    )
 
 
 @login_required
@@ -81,7 +90,7 @@ def unit_activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     filters = ActivityFilterForm(request.GET or None)
     activities = (
-        Activity.objects.filter(organization=unit)
+        Activity.objects.filter(organization=unit)  # voided records too: struck through, with the reason
         .select_related("themed_day_topic")
         .annotate(attachment_count=Count("attachments"))
         .order_by("-held_on", "-pk")
@@ -104,13 +113,14 @@ def unit_activity_list(request: HttpRequest, pk: int) -> HttpResponse:
         "branches/activities/list.html",
         {
             "unit": unit,
-            "breadcrumbs": _breadcrumbs(request, unit),
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
             "filters": filters,
             "page": page,
             "query_string": urlencode(kept),
             "this_month": this_month,
             "topic": this_month.topic if this_month else selectors.current_topic(unit, today),
             "may_record": unit.is_active,
+            "late_days": selectors.late_days(),
         },
     )
 
@@ -132,7 +142,7 @@ def unit_activity_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         "branches/activities/calendar.html",
         {
             "unit": unit,
-            "breadcrumbs": _breadcrumbs(request, unit),
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
             "month": month,
             "weeks": weeks,
             "has_activities": any(day.activities for week in weeks for day in week),
@@ -173,10 +183,8 @@ def _activity_form_page(request: HttpRequest, unit: Organization, activity: Acti
         request.FILES or None,
         instance=activity,
         initial=initial,
-        unit=unit,
         topics=topics,
         with_roster=selectors.keeps_roster(unit),
-        already_attached=activity.attachments.count() if activity else 0,
     )
     attendance = AttendanceForm(request.POST or None, members=members, kept=kept)
     if request.method == "POST":
@@ -202,6 +210,9 @@ def _activity_form_page(request: HttpRequest, unit: Organization, activity: Acti
                     request,
                     _("The activity has been recorded.") if activity is None else _("The changes have been saved."),
                 )
+                warning = selectors.quorum_warning(saved)
+                if warning:
+                    messages.warning(request, warning)
                 return redirect("branches:activity", pk=saved.pk)
     if activity is not None:
         activity.refresh_from_db()  # the bound form wrote its input onto the instance
@@ -212,7 +223,7 @@ def _activity_form_page(request: HttpRequest, unit: Organization, activity: Acti
         {
             "unit": unit,
             "activity": activity,
-            "breadcrumbs": _breadcrumbs(request, unit),
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
             "form": form,
             "attendance": attendance,
             "rows": [r for r in rows if r.listed or activity is None],
@@ -232,13 +243,52 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _activity_form_page(request, unit, None)
 
 
+def _refuse_voided(request: HttpRequest, activity: Activity) -> HttpResponse:
+    messages.error(request, _("This record has been voided; it can no longer change."))
+    return redirect("branches:activity", pk=activity.pk)
+
+
 @login_required
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.get_activity_for_user(request.user, pk)
     unit = activity.organization
     if not unit.is_active:
         return _refuse_dissolved(request, unit)
+    if activity.is_voided:
+        return _refuse_voided(request, activity)
     return _activity_form_page(request, unit, activity)
+
+
+@login_required
+def activity_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks for the reason and a confirmation (GET), voids on POST."""
+    activity = selectors.get_activity_for_user(request.user, pk)
+    unit = activity.organization
+    if not unit.is_active:
+        return _refuse_dissolved(request, unit)
+    if activity.is_voided:
+        return _refuse_voided(request, activity)
+    if not services.may_record_activities(request.user, unit):
+        raise PermissionDenied
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_void(activity=activity, reason=form.cleaned_data["reason"], actor=request.user)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The record has been voided."))
+            return redirect("branches:unit-activities", pk=unit.pk)
+    return render(
+        request,
+        "branches/activities/void.html",
+        {
+            "activity": activity,
+            "unit": unit,
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
+            "form": form,
+        },
+    )
 
 
 @login_required
@@ -246,20 +296,23 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.get_activity_for_user(request.user, pk)
     unit = activity.organization
     attendance = list(activity.attendance.select_related("member").order_by("-present", "member__name"))
-    may_edit = unit.is_active
+    may_edit = unit.is_active and not activity.is_voided
     return render(
         request,
         "branches/activities/detail.html",
         {
             "unit": unit,
             "activity": activity,
-            "breadcrumbs": _breadcrumbs(request, unit),
+            "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
             "present": [row for row in attendance if row.present],
             "absent": [row for row in attendance if not row.present],
             "attachments": list(activity.attachments.all()),
             "may_edit": may_edit,
             "attachments_form": AttachmentsForm() if may_edit else None,
-            "history": list(history_for(activity)[:50]),
+            "history": list(history_for(activity).select_related("content_type")[:50]),  # one query for all
+            "quorum_warning": selectors.quorum_warning(activity),
+            "recorded_late": selectors.recorded_late(activity),
+            "late_days": selectors.late_days(),
         },
     )
 
@@ -268,7 +321,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def activity_attachments_add(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.get_activity_for_user(request.user, pk)
-    form = AttachmentsForm(request.POST, request.FILES, already=activity.attachments.count())
+    form = AttachmentsForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             names = services.activity_attachments_add(
@@ -333,7 +386,7 @@ def attachment_remove(request: HttpRequest, pk: int) -> HttpResponse:
             "attachment": attachment,
             "activity": activity,
             "unit": activity.organization,
-            "breadcrumbs": _breadcrumbs(request, activity.organization),
+            "breadcrumbs": _breadcrumbs(request, activity.organization, include_self=True),
         },
     )
 
@@ -386,6 +439,9 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query_string": urlencode(kept),
             "may_publish_topics": selectors.staff_county(request.user) is not None,
+            "late_days": selectors.late_days(),
+            "committee_from_members": selectors.COMMITTEE_FROM_MEMBERS,
+            "committee_kind": ActivityKind.COMMITTEE_MEETING,
             "cadences": [
                 (label, [dict(ActivityKind.choices)[k] for k in table.required[cadence]])
                 for cadence, label in (
@@ -423,8 +479,18 @@ def completeness_export(request: HttpRequest) -> HttpResponse:
             _("%(month)s activities") % {"month": f"{month:%Y-%m}"},
             _("%(month)s missing") % {"month": f"{month:%Y-%m}"},
             _("%(month)s attendance") % {"month": f"{month:%Y-%m}"},
+            _("%(month)s recorded late") % {"month": f"{month:%Y-%m}"},
+            _("%(month)s below quorum") % {"month": f"{month:%Y-%m}"},
         ]
-    header += [_("Activities held"), _("Required activities missing"), _("Attendance rate"), _("Silent")]
+    header += [
+        _("Activities held"),
+        _("Required activities missing"),
+        _("Attendance rate"),
+        _("Recorded late"),
+        _("General meetings below quorum"),
+        _("Silent"),
+        _("Committee term"),
+    ]
     sheet.append([str(h) for h in header])
     for row in rows:
         line: list[object] = [neutralize(row.unit.name), neutralize(row.unit.code), str(row.unit.get_sector_display())]
@@ -435,8 +501,18 @@ def completeness_export(request: HttpRequest) -> HttpResponse:
                 neutralize(held),
                 neutralize(kinds_text(cell.missing)),
                 rate(cell.attendance_rate),
+                cell.late,
+                cell.below_quorum,
             ]
-        line += [row.held_total, row.missing_total, rate(row.attendance_rate), _("yes") if row.silent else _("no")]
+        line += [
+            row.held_total,
+            row.missing_total,
+            rate(row.attendance_rate),
+            row.late_total,
+            row.below_quorum_total,
+            _("yes") if row.silent else _("no"),
+            str(TermStatus.LABELS[row.term_status]),
+        ]
         sheet.append(line)
     output = io.BytesIO()
     workbook.save(output)
@@ -510,5 +586,5 @@ def themed_topic_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "branches/activities/topic_form.html",
-        {"form": form, "topic": topic, "history": list(history_for(topic)[:50])},
+        {"form": form, "topic": topic, "history": list(history_for(topic).select_related("content_type")[:50])},
     )

@@ -39,6 +39,7 @@ urlpatterns = [
     path("activities/topics/<int:pk>/edit/", activity_views.themed_topic_edit, name="themed-topic-edit"),
     path("activities/<int:pk>/", activity_views.activity_detail, name="activity"),
     path("activities/<int:pk>/edit/", activity_views.activity_edit, name="activity-edit"),
+    path("activities/<int:pk>/void/", activity_views.activity_void, name="activity-void"),
     path("activities/<int:pk>/attachments/", activity_views.activity_attachments_add, name="activity-attachments"),
     path("attachments/<int:pk>/", activity_views.attachment_download, name="attachment"),
     path("attachments/<int:pk>/remove/", activity_views.attachment_remove, name="attachment-remove"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from branches import activity_selectors
 from branches.activity_services import may_record_activities
 from branches.models import Activity, ActivityKind, Organization
 
@@ -21,7 +22,7 @@ def unit_activities(context: template.Context, unit: Organization) -> dict:
     return {
         "shown": True,
         "unit": unit,
-        "recent": list(Activity.objects.filter(organization=unit)[:RECENT]),
+        "recent": list(Activity.objects.filter(organization=unit).not_voided()[:RECENT]),
     }
 
 
@@ -34,3 +35,8 @@ def kind_label(kind: str) -> str:
 @register.filter
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
+
+
+@register.filter
+def recorded_late(activity: Activity) -> bool:
+    return activity_selectors.recorded_late(activity)

@@ -1,6 +1,7 @@
 // The activity record form on a phone: the reason box only for the absent, a running count, one tap
-// for "all present", the county topic only for themed League days, and for a branch committee
-// meeting only the committee's members on the list (the others are neither shown nor sent).
+// for "all present", the county topic only for themed League days, and for a new branch committee
+// meeting only the committee's members on the list (the others are neither shown nor sent). When a
+// record is edited, its list is what was recorded: every row stays shown and sent, whatever the kind.
 (function () {
   "use strict";
   var form = document.getElementById("activity-form");
@@ -10,6 +11,7 @@
   var summary = document.getElementById("attendance-summary");
   var rows = Array.prototype.slice.call(form.querySelectorAll(".attendance-list .attendance-row"));
   var hasCommittee = rows.some(function (row) { return row.dataset.committee === "1"; });
+  var editing = form.dataset.editing === "1";
 
   function showRow(row) {
     var present = row.querySelector(".present-toggle").checked;
@@ -34,7 +36,7 @@
       topic.hidden = !themed;
       topic.querySelector("select").disabled = !themed;
     }
-    var committeeOnly = hasCommittee && kind.value === form.dataset.committeeKind;
+    var committeeOnly = !editing && hasCommittee && kind.value === form.dataset.committeeKind;
     rows.forEach(function (row) {
       var hide = committeeOnly && row.dataset.committee !== "1";
       row.hidden = hide;

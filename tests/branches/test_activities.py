@@ -24,6 +24,7 @@ from branches.models import (
     Attendance,
     ThemedDayTopic,
 )
+from tests.branches.test_activities_completeness import elect_committee
 from tests.conftest import make_member
 
 
@@ -110,7 +111,10 @@ def test_a_secretary_records_an_activity_with_attendance_and_files(tree, people,
 
 def test_a_deputy_records_on_behalf_of_the_secretary(tree, people, roster):
     activity = services.activity_record(
-        organization=tree["branch_a1"], actor=people["deputy_a1"], data=data(), attendance={}
+        organization=tree["branch_a1"],
+        actor=people["deputy_a1"],
+        data=data(),
+        attendance={roster["zhang"].pk: (True, "")},
     )
     entry = LogEntry.objects.get_for_object(activity).get()
     assert entry.additional_data["on_behalf_of"] == "secretary_a1"
@@ -268,13 +272,14 @@ def test_editing_keeps_counts_in_step_and_audits_attendance(tree, people, roster
     old, new = changes["attendance"]
     assert "李四" in old and "王五" in old and "赵六" not in old
     assert "李四 缺席：生病" in new or "李四 absent: 生病" in new
-    # Taking someone off the list removes their row.
+    # Someone left out of the attendance given keeps their row: rows are updated, never dropped.
     services.activity_update(
-        activity=activity, actor=people["secretary_a1"], data=data(), attendance={roster["zhang"].pk: (True, "")}
+        activity=activity, actor=people["secretary_a1"], data=data(), attendance={roster["zhang"].pk: (False, "病假")}
     )
     activity.refresh_from_db()
-    assert (activity.present_count, activity.absent_count) == (1, 0)
-    assert list(activity.attendance.values_list("member", flat=True)) == [roster["zhang"].pk]
+    assert (activity.present_count, activity.absent_count) == (2, 2)
+    assert activity.attendance.count() == 4
+    assert activity.attendance.get(member=roster["zhang"]).absence_reason == "病假"
 
 
 def test_a_member_who_left_stays_on_an_old_record(tree, people, roster):
@@ -438,9 +443,13 @@ def test_the_list_shows_this_months_topic_and_what_is_still_due(client, tree, pe
     )
     url = reverse("branches:unit-activities", kwargs={"pk": tree["branch_a1"].pk})
     response = login(people["secretary_a1"]).get(url)
-    text = response.content.decode()
-    assert "本月主题" in text and "支部委员会" in text  # the committee meeting is still due
-    assert response.context["this_month"].topic_status == "pending"
+    assert "本月主题" in response.content.decode()
+    this_month = response.context["this_month"]
+    assert this_month.topic_status == "pending"
+    # Three members, no committee (domain.md §2.3): the themed day is due, no committee meeting.
+    assert ActivityKind.THEMED_DAY in this_month.due and ActivityKind.COMMITTEE_MEETING not in this_month.due
+    elect_committee(tree["branch_a1"], people["county_staff"])
+    assert ActivityKind.COMMITTEE_MEETING in client.get(url).context["this_month"].due
 
 
 def test_the_calendar_shows_the_month(client, tree, people, roster, login):
@@ -532,3 +541,185 @@ def test_a_county_topic_left_selected_does_not_follow_another_kind(client, tree,
     assert login(people["secretary_a1"]).post(url, post).status_code == 302
     activity = Activity.objects.get()
     assert (activity.kind, activity.themed_day_topic) == (ActivityKind.LEAGUE_CLASS, None)
+
+
+# --- attendance is never lost on editing ---------------------------------------------------------
+
+
+def test_editing_a_committee_meeting_keeps_the_attendance_of_members_without_a_post(
+    client, tree, people, roster, login
+):
+    """The page once sent only the committee's rows of a committee meeting (the others were disabled),
+    and the service dropped the rows not sent: 李四, who holds no post but attended, vanished."""
+    activity = services.activity_record(
+        organization=tree["branch_a1"],
+        actor=people["secretary_a1"],
+        data=data(kind=ActivityKind.COMMITTEE_MEETING),
+        attendance={roster["zhang"].pk: (True, ""), roster["li"].pk: (True, "")},
+    )
+    url = reverse("branches:activity-edit", kwargs={"pk": activity.pk})
+    post = {  # what the old page sent: 张三 only
+        "kind": ActivityKind.COMMITTEE_MEETING,
+        "held_on": activity.held_on.isoformat(),
+        "topic": "支委会（更正）",
+        "attendee": [str(roster["zhang"].pk)],
+        f"present-{roster['zhang'].pk}": "on",
+    }
+    assert login(people["secretary_a1"]).post(url, post).status_code == 302
+    activity.refresh_from_db()
+    assert activity.topic == "支委会（更正）"
+    assert dict(activity.attendance.values_list("member", "present")) == {
+        roster["zhang"].pk: True,
+        roster["li"].pk: True,
+    }
+    assert (activity.present_count, activity.absent_count) == (2, 0)
+
+
+def test_the_edit_page_marks_itself_so_the_script_keeps_every_recorded_row(client, tree, people, roster, login):
+    activity = record(people, tree, roster, kind=ActivityKind.COMMITTEE_MEETING)
+    login(people["secretary_a1"])
+    edit = client.get(reverse("branches:activity-edit", kwargs={"pk": activity.pk})).content.decode()
+    new = client.get(reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})).content.decode()
+    assert 'data-editing="1"' in edit and 'data-editing="0"' in new
+
+
+# --- nobody present, quorum --------------------------------------------------------------------
+
+
+def test_a_meeting_nobody_attended_is_refused(tree, people, roster):
+    for attendance in ({}, {m.pk: (False, "") for m in roster.values()}):
+        with pytest.raises(ValidationError) as refused:
+            services.activity_record(
+                organization=tree["branch_a1"], actor=people["secretary_a1"], data=data(), attendance=attendance
+            )
+        assert "attendance" in refused.value.error_dict
+    assert not Activity.objects.exists()
+    # A branch with no active member has nobody to list.
+    activity = services.activity_record(
+        organization=tree["branch_b1"], actor=people["secretary_b1"], data=data(), attendance={}
+    )
+    assert (activity.present_count, activity.absent_count) == (0, 0)
+
+
+def test_the_form_says_why_nobody_present_is_refused(client, tree, people, roster, login):
+    url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
+    post = form_post(roster)
+    del post[f"present-{roster['zhang'].pk}"], post[f"present-{roster['li'].pk}"]
+    response = login(people["secretary_a1"]).post(url, post)
+    assert response.status_code == 200 and not Activity.objects.exists()
+    assert response.context["attendance"].non_field_errors()
+
+
+def test_a_general_meeting_below_quorum_is_kept_with_a_warning(client, tree, people, roster, login):
+    """§3.1: more than half of the members. 1 of 3 present: recorded, and warned about."""
+    url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
+    post = form_post(roster, kind=ActivityKind.GENERAL_MEETING)
+    del post[f"present-{roster['li'].pk}"]
+    response = login(people["secretary_a1"]).post(url, post, follow=True)
+    activity = Activity.objects.get()
+    assert (activity.present_count, activity.absent_count) == (1, 2)
+    assert [m.level_tag for m in response.context["messages"]] == ["success", "warning"]
+    assert response.context["quorum_warning"]
+    assert 'data-testid="quorum-warning"' in response.content.decode()
+    # 2 of 3 is more than half: no warning.
+    response = client.post(url, form_post(roster, kind=ActivityKind.GENERAL_MEETING), follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    assert response.context["quorum_warning"] is None
+
+
+# --- attachments: bombs, suffixes, one check -----------------------------------------------------
+
+
+def png_of(width: int, height: int, name: str = "bomb.png") -> SimpleUploadedFile:
+    """A valid 1-bit PNG of blank rows: tiny on disk however large the image it declares."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (height * (1 + (width + 7) // 8)), 9)
+    content = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return SimpleUploadedFile(name, content, "image/png")
+
+
+def test_a_decompression_bomb_is_refused_with_a_message(client, tree, people, roster, login, attachments_storage):
+    bomb = png_of(20000, 20000)
+    assert len(bomb) < 100_000  # 400 megapixels in a few dozen kilobytes
+    with pytest.raises(ValidationError) as refused:
+        record(people, tree, roster, files=[bomb])
+    assert "万像素" in refused.value.messages[0]
+    bomb.seek(0)
+    url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
+    response = login(people["secretary_a1"]).post(url, form_post(roster, files=[bomb]))
+    assert response.status_code == 200
+    assert "bomb.png" in response.content.decode() and "万像素" in response.content.decode()
+    assert not Activity.objects.exists() and stored_files(attachments_storage) == []
+
+
+def test_an_image_over_the_pixel_cap_is_refused_before_it_is_decoded(tree, people, roster, monkeypatch):
+    """Over 50 megapixels but under Pillow's own limit: refused by ours, without decoding."""
+    monkeypatch.setattr(Image.Image, "verify", lambda self: pytest.fail("decoded"))
+    with pytest.raises(ValidationError) as refused:
+        record(people, tree, roster, files=[png_of(8000, 7000, "huge.png")])
+    assert "huge.png" in refused.value.messages[0] and "50" in refused.value.messages[0]
+    monkeypatch.undo()
+    assert record(people, tree, roster, files=[png_of(7000, 7000, "big.png")]).attachments.count() == 1
+
+
+def test_the_file_on_disk_takes_the_suffix_of_its_content(tree, people, roster):
+    activity = record(people, tree, roster, files=[image_file("page.html", "PNG"), pdf_file("纪要")])
+    names = dict(activity.attachments.values_list("name", "file"))
+    assert names["page.html"].endswith(".png") and names["纪要"].endswith(".pdf")
+
+
+def test_files_are_checked_once_per_upload(client, tree, people, roster, login, monkeypatch):
+    calls = []
+    check = services.check_attachment
+    monkeypatch.setattr(services, "check_attachment", lambda upload: calls.append(upload.name) or check(upload))
+    url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
+    login(people["secretary_a1"]).post(url, form_post(roster, files=[image_file("a.jpg"), pdf_file("b.pdf")]))
+    assert sorted(calls) == ["a.jpg", "b.pdf"]
+    activity = Activity.objects.get()
+    calls.clear()
+    client.post(reverse("branches:activity-attachments", kwargs={"pk": activity.pk}), {"files": [image_file("c.jpg")]})
+    assert calls == ["c.jpg"] and activity.attachments.count() == 3
+
+
+@pytest.mark.parametrize("change", ["update", "attach"])
+def test_a_failed_change_leaves_no_file_behind(tree, people, roster, attachments_storage, monkeypatch, change):
+    activity = record(people, tree, roster)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "audit_event", fail)
+    with pytest.raises(RuntimeError):
+        if change == "update":
+            services.activity_update(
+                activity=activity, actor=people["secretary_a1"], data=data(), attendance={}, files=[image_file()]
+            )
+        else:
+            services.activity_attachments_add(activity=activity, actor=people["secretary_a1"], files=[pdf_file()])
+    assert not ActivityAttachment.objects.exists()
+    assert stored_files(attachments_storage) == []
+
+
+# --- a secretary of two branches --------------------------------------------------------------
+
+
+def test_a_secretary_of_two_branches_chooses_which(client, tree, people, login):
+    from branches.models import Role, RoleAssignment
+
+    secretary = people["secretary_a1"]
+    RoleAssignment.objects.create(
+        user=secretary, role=Role.BRANCH_SECRETARY, organization=tree["branch_ag1"], starts_on=date(2024, 1, 1)
+    )
+    response = login(secretary).get(reverse("branches:activities"))
+    assert response.status_code == 200
+    expected = sorted([tree["branch_a1"], tree["branch_ag1"]], key=lambda unit: unit.path)
+    assert response.context["units"] == expected
+    text = response.content.decode()
+    for unit in (tree["branch_a1"], tree["branch_ag1"]):
+        assert reverse("branches:unit-activities", kwargs={"pk": unit.pk}) in text

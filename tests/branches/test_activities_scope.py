@@ -47,6 +47,7 @@ MATRIX = [
     ("branches:activity-create", "branch_a1", expect(404, **KEEPERS_OF_A1)),
     ("branches:activity", "activity", expect(404, **KEEPERS_OF_A1)),
     ("branches:activity-edit", "activity", expect(404, **KEEPERS_OF_A1)),
+    ("branches:activity-void", "activity", expect(404, **KEEPERS_OF_A1)),
     ("branches:attachment", "attachment", expect(404, **KEEPERS_OF_A1)),
     ("branches:attachment-remove", "attachment", expect(404, **KEEPERS_OF_A1)),
     # A committee's own activities: its staff and the county; party_a may open township A's page
@@ -111,13 +112,14 @@ def test_posting_out_of_scope_changes_nothing(client, objects, people, login, pe
         client.post(reverse("branches:activity-attachments", kwargs={"pk": activity.pk}), {"files": [photo]}),
         client.post(reverse("branches:attachment-remove", kwargs={"pk": attachment.pk})),
         client.post(reverse("branches:activity-edit", kwargs={"pk": activity.pk}), {"topic": "改"}),
+        client.post(reverse("branches:activity-void", kwargs={"pk": activity.pk}), {"reason": "录错了"}),
     ]
     if persona in KEEPERS_OF_A1:
         assert all(r.status_code in (200, 302) for r in responses)
     else:
-        assert [r.status_code for r in responses] == [404, 404, 404]
+        assert [r.status_code for r in responses] == [404, 404, 404, 404]
         activity.refresh_from_db()
-        assert activity.topic == "学习" and activity.attachments.count() == 1
+        assert activity.topic == "学习" and activity.attachments.count() == 1 and not activity.is_voided
 
 
 def test_adding_attachments_is_post_only(client, objects, people, login):

@@ -77,3 +77,38 @@ def test_a_secretary_records_a_themed_day_on_a_phone(transactional_db, live_serv
     )
     expect(entry).to_contain_text("重温入团誓词")
     screenshot(page, "/tmp/journey-activity-list.png")
+
+
+@pytest.mark.parametrize("device", [PHONE], ids=["phone"])
+def test_editing_a_committee_meeting_keeps_everyone_recorded(transactional_db, live_server, tree, people, page: Page):
+    """A committee meeting's record lists a member who holds no post: on editing, the page keeps their
+    row shown and sent (a new committee meeting lists the committee only)."""
+    from branches import activity_services
+
+    base = live_server.url
+    branch = tree["branch_a1"]
+    secretary = make_member(branch, "张三", league_post="secretary")
+    guest = make_member(branch, "李四")
+    activity = activity_services.activity_record(
+        organization=branch,
+        actor=people["secretary_a1"],
+        data={"kind": ActivityKind.COMMITTEE_MEETING, "held_on": timezone.localdate(), "topic": "支委会"},
+        attendance={secretary.pk: (True, ""), guest.pk: (True, "")},
+    )
+    sign_in(page, base, people["secretary_a1"].username)
+
+    page.goto(base + reverse("branches:activity-create", kwargs={"pk": branch.pk}))
+    form = page.locator("#activity-form")
+    form.locator("select[name=kind]").select_option(ActivityKind.COMMITTEE_MEETING)
+    expect(form.locator(f"#present-{guest.pk}")).to_be_hidden()  # a new one: the committee only
+
+    page.goto(base + reverse("branches:activity-edit", kwargs={"pk": activity.pk}))
+    expect(form.locator("select[name=kind]")).to_have_value(ActivityKind.COMMITTEE_MEETING)
+    expect(form.locator(f"#present-{guest.pk}")).to_be_visible()
+    expect(form.locator(f'input[name=attendee][value="{guest.pk}"]')).to_be_enabled()
+    form.locator("input[name=topic]").fill("支委会（更正）")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    activity.refresh_from_db()
+    assert activity.topic == "支委会（更正）"
+    assert set(activity.attendance.filter(present=True).values_list("member", flat=True)) == {secretary.pk, guest.pk}
