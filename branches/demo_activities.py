@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
@@ -163,34 +162,24 @@ def seed_activities(county: Organization) -> int:
                         recorded_by_id=recorders.get(branch.pk, staff_id),
                     )
                 )
-                # Most record within days; the less diligent sometimes weeks later.
-                delay = rng.choice([0, 0, 1, 2, 3, 5]) if rng.random() < diligence else rng.randrange(10, 30)
+                # Most record within days; the less diligent sometimes weeks later (past the late limit, some).
+                delay = rng.choice([0, 0, 1, 2, 3, 5]) if rng.random() < diligence else rng.randrange(10, 45)
                 moment = datetime.combine(min(held_on + timedelta(days=delay), today), time(20, rng.randrange(60)))
                 recorded_at.append(timezone.make_aware(moment))
                 attendance.append(rows)
 
+    Activity.objects.bulk_create(activities, batch_size=2000)
+    # `created_at` is auto_now_add: the insert set it to now. The demo's records were made over the
+    # year (some of them late), so each gets its moment afterwards.
     for activity, moment in zip(activities, recorded_at, strict=True):
         activity.created_at = moment
-    with _keeping_created_at():
-        Activity.objects.bulk_create(activities, batch_size=2000)
+    Activity.objects.bulk_update(activities, ["created_at"], batch_size=1000)
     _insert_attendance(
         (activity.pk, pk, present, reason)
         for activity, rows in zip(activities, attendance, strict=True)
         for pk, present, reason in rows
     )
     return len(activities)
-
-
-@contextmanager
-def _keeping_created_at() -> Iterator[None]:
-    """`created_at` is auto_now_add: on insert it becomes now. The demo's records were made over a
-    year, so for this insert the field keeps the moments given (Django reads the flag on save)."""
-    field = Activity._meta.get_field("created_at")
-    field.auto_now_add = False
-    try:
-        yield
-    finally:
-        field.auto_now_add = True
 
 
 def _insert_attendance(rows: Iterable[tuple[int, int, bool, str]], batch: int = 1000) -> None:

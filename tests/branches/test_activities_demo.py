@@ -71,3 +71,34 @@ def test_it_adds_nothing_the_second_time_and_is_deterministic(demo):
     Activity.objects.all().delete()
     seed_activities(demo)
     assert snapshot() == before
+
+
+def test_seeding_leaves_the_model_alone_for_everyone_else(db, monkeypatch):
+    """The recording moments are set after the insert, not by switching off `auto_now_add` for the
+    whole process: an activity recorded meanwhile (another request, another thread) still gets its
+    own moment."""
+    county = seed_county(1)
+    seed_demo_accounts(1)
+    seed_members(county, target=200)
+    inserted = Activity.objects.bulk_create
+    meanwhile = []
+
+    def insert_and_record_another(objs, *args, **kwargs):
+        result = inserted(objs, *args, **kwargs)
+        meanwhile.append(
+            Activity.objects.create(
+                organization=objs[0].organization,
+                kind="other",
+                held_on=objs[0].held_on,
+                topic="t",
+                recorded_by_id=objs[0].recorded_by_id,
+            )
+        )
+        return result
+
+    monkeypatch.setattr(Activity.objects, "bulk_create", insert_and_record_another)
+    before = timezone.now()
+    assert seed_activities(county) > 0
+    (other,) = meanwhile
+    assert other.created_at >= before
+    assert Activity.objects.exclude(pk=other.pk).filter(created_at__lt=before - timedelta(days=30)).exists()
