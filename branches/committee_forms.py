@@ -193,8 +193,13 @@ class CadreForm(forms.ModelForm):
         ]
         widgets = {"birth_date": DateInput()}
 
-    def __init__(self, *args, roster: QuerySet[Member], **kwargs):
+    def __init__(self, *args, roster: QuerySet[Member], may_grant_exception: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        if not may_grant_exception:
+            # Shown, not offered: the committee above records exceptions (a disabled field keeps
+            # its value whatever is posted).
+            self.fields["age_exception"].disabled = True
+            self.fields["age_exception"].help_text = _("Recorded by the committee above.")
         # The linked record stays choosable even after the member left the roster.
         self.fields["member"].queryset = Member.objects.filter(Q(pk__in=roster) | Q(pk=self.instance.member_id))
         self.fields["member"].label_from_instance = lambda m: f"{m.name} ({m.birth_date:%Y-%m-%d})"

@@ -60,6 +60,7 @@ from branches.models import (
     subtree_filter,
 )
 from branches.scope import user_scope
+from branches.selectors import get_unit_for_records
 from members.models import Member, MemberStatus, years_between
 
 # --- term arithmetic -----------------------------------------------------------------------------
@@ -132,30 +133,31 @@ def status_filter(status: str, day: date, field: str = "due_on") -> Q:
 # --- who may see and do what ------------------------------------------------------------------
 
 
-def may_see_committee(user: User, unit: Organization) -> bool:
-    """Committees are about people: seen through League roles (record scope), like member records."""
-    return user.is_superuser or any(unit.path.startswith(p) for p in user_scope(user).record_paths)
+def _is_own_secretary(user: User, unit: Organization) -> bool:
+    """The secretary (or their deputy) of this very branch or general branch. A general branch's
+    secretary does not run the elections of the branches under it: those are the branches' own
+    business, checked by the committee above."""
+    if unit.kind not in BRANCH_KINDS and unit.kind != OrganizationKind.GENERAL_BRANCH:
+        return False
+    return any(a.role == Role.BRANCH_SECRETARY and a.organization_id == unit.pk for a in user_scope(user).assignments)
 
 
 def may_manage_committee(user: User, unit: Organization) -> bool:
-    """Staff over the unit; for a branch or general branch also its own secretary (or their deputy).
-    A general branch's secretary does not run the elections of the branches under it: those are the
-    branches' own business, checked by the committee above."""
-    scope = user_scope(user)
-    if scope.manages(unit):
-        return True
-    if unit.kind not in BRANCH_KINDS and unit.kind != OrganizationKind.GENERAL_BRANCH:
-        return False
-    return any(a.role == Role.BRANCH_SECRETARY and a.organization_id == unit.pk for a in scope.assignments)
+    """Staff over the unit; for a branch or general branch also its own secretary (or their deputy)."""
+    return user_scope(user).manages(unit) or _is_own_secretary(user, unit)
+
+
+def may_grant_age_exception(user: User, unit: Organization) -> bool:
+    """An age exception silences the over-age warning, so the unit's own people do not grant it to
+    themselves: only staff above the unit (for the county committee, the county's staff)."""
+    return user_scope(user).oversees(unit)
 
 
 def get_committee_unit_for_user(user: User, pk: int, *, manage: bool = False) -> Organization:
-    """The unit whose committee the user works with: 404 outside the record scope (as missing), 403
-    where `manage` is asked and the user may only look."""
-    units = Organization.objects.all()
-    if not user.is_superuser:
-        units = units.filter(subtree_filter(user_scope(user).record_paths))
-    unit = get_object_or_404(units, pk=pk)
+    """The unit whose committee the user works with: committees are about people, so seen through
+    League roles like member records (404 outside the record scope, as missing); 403 where `manage`
+    is asked and the user may only look."""
+    unit = get_unit_for_records(user, pk)
     if manage and not may_manage_committee(user, unit):
         raise PermissionDenied
     return unit

@@ -1,5 +1,5 @@
 """Writes to committees: elections (换届) that end one term and start the next, changes during a
-term (someone resigns, a deputy is co-opted), and cadre records (团干部).
+term (someone resigns, a deputy is co-opted), and cadre records (团干部). The League post on the member records of the people concerned follows their seats.
 
 Each service checks the actor's right (staff over the unit; for a branch or general branch also its
 own secretary or deputy: committee_selectors.may_manage_committee), runs in one transaction and is
@@ -10,7 +10,7 @@ field where there is one; the norms of committee_selectors are warnings and neve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,11 +22,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.audit import audit_context
-from branches.committee_selectors import MAX_TERM_YEARS, age_on, default_term_years, may_manage_committee
+from branches.committee_selectors import (
+    MAX_TERM_YEARS,
+    POST_ORDER,
+    age_on,
+    default_term_years,
+    may_grant_age_exception,
+    may_manage_committee,
+)
 from branches.models import Cadre, CommitteePost, CommitteeSeat, CommitteeTerm, Organization, User
 from branches.scope import user_scope
-from branches.services import _save_changed_fields
-from members.models import Member
+from branches.services import _save_changed_fields, check_unit_active
+from members.models import LeaguePost, Member
 
 CADRE_FIELDS = ("name", "sex", "birth_date", "education", "employment", "establishment", "phone", "age_exception")
 FROM_MEMBER = ("name", "sex", "birth_date", "education")  # taken from the member record when left blank
@@ -46,8 +53,14 @@ class SeatInput:
 def _check_may_manage(actor: User, unit: Organization) -> None:
     if not may_manage_committee(actor, unit):
         raise PermissionDenied
-    if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    check_unit_active(unit)
+
+
+def _check_age_exception(actor: User, unit: Organization, old: str, new: str) -> None:
+    """Only staff above the unit grant or change an age exception (it silences the over-age
+    warning: the unit's own people would be certifying themselves)."""
+    if new != old and not may_grant_age_exception(actor, unit):
+        raise PermissionDenied
 
 
 def _audit(actor: User, unit: Organization, note: str = ""):
@@ -99,22 +112,54 @@ def _create_cadre(unit: Organization, completed: dict[str, Any]) -> Cadre:
     return existing or Cadre.objects.create(organization=unit, **completed)
 
 
-def cadre_create(*, organization: Organization, actor: User, **fields: Any) -> Cadre:
-    """Record a cadre of the unit (usually done within an election or a seat change)."""
-    _check_may_manage(actor, organization)
-    completed = complete_cadre_fields(actor=actor, fields=fields)
-    with transaction.atomic(), _audit(actor, organization):
-        return _create_cadre(organization, completed)
-
-
 def cadre_update(*, cadre: Cadre, actor: User, **fields: Any) -> Cadre:
     """Correct or complete a cadre's record (education changed, an age exception approved…)."""
-    _check_may_manage(actor, cadre.organization)
+    unit = cadre.organization
+    _check_may_manage(actor, unit)
     completed = complete_cadre_fields(actor=actor, fields=fields)
-    with transaction.atomic(), _audit(actor, cadre.organization):
+    with transaction.atomic(), _audit(actor, unit):
         locked = Cadre.objects.select_for_update().get(pk=cadre.pk)
+        _check_age_exception(actor, unit, locked.age_exception, completed["age_exception"])
+        linked_before = locked.member_id
         _save_changed_fields(locked, completed)
+        # Linked to another member record (or unlinked): both members' posts follow.
+        _sync_league_posts(member_ids=[linked_before, locked.member_id])
         return locked
+
+
+# --- the member record's League post ---------------------------------------------------------------
+
+# A member's `league_post` is read where the seats are not (meeting attendance, the exemption from
+# leaving at 28, 推优 reasons): the services that change seats keep it in step, in their own
+# transaction and audit context, so the change shows in the member's history. Committee posts have
+# the same values on both models (LeaguePost(post) fails at import otherwise). A group leader
+# (团小组长) holds no committee seat: without a seat that value is the member page's to keep; once
+# elected to a committee, the committee post is the one that counts (attendance, the exemption).
+LEAGUE_POST_OF_SEAT = {post: LeaguePost(post) for post in CommitteePost.values}
+
+
+def _sync_league_posts(*, member_ids: Iterable[int | None] = (), cadre_ids: Iterable[int] = ()) -> None:
+    """Set each member's League post to the highest post held in an open seat on any current term
+    (through any of their cadre records), or clear it when they hold none."""
+    ids = {pk for pk in member_ids if pk}
+    cadre_ids = set(cadre_ids)
+    if cadre_ids:
+        ids |= set(Cadre.objects.filter(pk__in=cadre_ids, member__isnull=False).values_list("member_id", flat=True))
+    if not ids:
+        return
+    highest: dict[int, str] = {}
+    held = CommitteeSeat.objects.filter(cadre__member_id__in=ids, until__isnull=True, term__ended_on__isnull=True)
+    for member_id, post in held.values_list("cadre__member_id", "post"):
+        if member_id not in highest or POST_ORDER[post] < POST_ORDER[highest[member_id]]:
+            highest[member_id] = post
+    for member in Member.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        seat_post = highest.get(member.pk)
+        if seat_post is None and member.league_post not in LEAGUE_POST_OF_SEAT:
+            continue  # no seat, and no committee post to clear (none, or a group leader)
+        post = LEAGUE_POST_OF_SEAT[seat_post] if seat_post else LeaguePost.NONE
+        if member.league_post != post:
+            member.league_post = post
+            member.save(update_fields=["league_post", "updated_at"])
 
 
 # --- elections ----------------------------------------------------------------------------------
@@ -151,8 +196,9 @@ def _lock_current_term(unit: Organization) -> CommitteeTerm | None:
     return CommitteeTerm.objects.select_for_update().filter(organization=unit, ended_on__isnull=True).first()
 
 
-def _end_term(term: CommitteeTerm, day: date) -> None:
-    """End the term and its open seats on the election day (the old committee's last day)."""
+def _end_term(term: CommitteeTerm, day: date) -> list[int]:
+    """End the term and its open seats on the election day (the old committee's last day); the
+    cadres whose seats it closed."""
     if day < term.starts_on:
         raise ValidationError(
             {
@@ -171,10 +217,13 @@ def _end_term(term: CommitteeTerm, day: date) -> None:
         )
     term.ended_on = day
     term.save(update_fields=["ended_on"])
+    closed = []
     for seat in seats:
         if seat.until is None:
             seat.until = day
             seat.save(update_fields=["until"])
+            closed.append(seat.cadre_id)
+    return closed
 
 
 def election_record(
@@ -208,10 +257,12 @@ def election_record(
         None if seat.cadre is not None else complete_cadre_fields(actor=actor, fields=seat.person or {}, today=today)
         for seat in seats
     ]
+    for person in people:
+        if person is not None:
+            _check_age_exception(actor, organization, "", person["age_exception"])
     with transaction.atomic(), _audit(actor, organization):
         current = _lock_current_term(organization)
-        if current is not None:
-            _end_term(current, elected_on)
+        closed = _end_term(current, elected_on) if current is not None else []
         try:
             with transaction.atomic():
                 term = CommitteeTerm.objects.create(
@@ -225,9 +276,12 @@ def election_record(
             raise ValidationError(
                 _("Another election of this committee was recorded at the same moment. Reload the page to see it.")
             ) from exc
+        elected = []
         for seat, person in zip(seats, people, strict=True):
             cadre = seat.cadre or _create_cadre(organization, person)
             CommitteeSeat.objects.create(term=term, cadre=cadre, post=seat.post, since=elected_on)
+            elected.append(cadre.pk)
+        _sync_league_posts(cadre_ids=[*closed, *elected])
         return term
 
 
@@ -255,6 +309,8 @@ def seat_add(
         )
     _check_seats(unit, [SeatInput(post=post, cadre=cadre, person=person)])
     completed = None if cadre is not None else complete_cadre_fields(actor=actor, fields=person or {})
+    if completed is not None:
+        _check_age_exception(actor, unit, "", completed["age_exception"])
     with transaction.atomic(), _audit(actor, unit, note.strip()):
         locked = CommitteeTerm.objects.select_for_update().get(pk=term.pk)
         if not locked.is_current:
@@ -265,9 +321,11 @@ def seat_add(
         cadre = cadre or _create_cadre(unit, completed)
         try:
             with transaction.atomic():
-                return CommitteeSeat.objects.create(term=locked, cadre=cadre, post=post, since=since)
+                seat = CommitteeSeat.objects.create(term=locked, cadre=cadre, post=post, since=since)
         except IntegrityError as exc:  # the same person added twice at once
             raise ValidationError({"cadre": taken % {"name": cadre.name}}) from exc
+        _sync_league_posts(cadre_ids=[cadre.pk])  # the record as saved (the caller's copy may be older)
+        return seat
 
 
 def seat_end(*, seat: CommitteeSeat, actor: User, until: date, note: str = "") -> CommitteeSeat:
@@ -294,4 +352,5 @@ def seat_end(*, seat: CommitteeSeat, actor: User, until: date, note: str = "") -
             )
         locked.until = until
         locked.save(update_fields=["until"])
+        _sync_league_posts(member_ids=[locked.cadre.member_id])
         return locked

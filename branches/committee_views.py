@@ -207,7 +207,12 @@ def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def cadre_edit(request: HttpRequest, pk: int) -> HttpResponse:
     cadre = selectors.get_cadre_for_user(request.user, pk, manage=True)
-    form = CadreForm(request.POST or None, instance=cadre, roster=selectors.roster_for(cadre.organization))
+    form = CadreForm(
+        request.POST or None,
+        instance=cadre,
+        roster=selectors.roster_for(cadre.organization),
+        may_grant_exception=selectors.may_grant_age_exception(request.user, cadre.organization),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.cadre_update(cadre=cadre, actor=request.user, **form.cleaned_data)

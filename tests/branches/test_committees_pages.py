@@ -62,8 +62,10 @@ def committee(tree, people):
     unit = tree["branch_a1"]
     cadre = make_cadre(unit, "书记甲", birth_date=add_years(TODAY, -30))
     term = make_term(unit, TODAY - timedelta(days=400), [(cadre, "secretary")])
-    make_term(tree["township_a"], TODAY - timedelta(days=30), [(make_cadre(tree["township_a"], "镇书记"), "secretary")])
-    return {"unit": unit, "term": term, "cadre": cadre, "seat": term.seats.get()}
+    township_term = make_term(
+        tree["township_a"], TODAY - timedelta(days=30), [(make_cadre(tree["township_a"], "镇书记"), "secretary")]
+    )
+    return {"unit": unit, "term": term, "cadre": cadre, "seat": term.seats.get(), "township_term": township_term}
 
 
 def _url(name, target, tree, committee):
