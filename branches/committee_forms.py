@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from branches.forms import DateInput, phone_validator, submit_helper
 from branches.models import (
     Cadre,
     CommitteePost,
+    CommitteeTerm,
     Education,
     Employment,
     Establishment,
@@ -207,6 +209,18 @@ class CadreForm(forms.ModelForm):
             self.fields[name].required = False  # taken from the member record when left blank
         self.fields["phone"].validators.append(phone_validator)
         self.helper = submit_helper(_("Save"))
+
+
+class TermCorrectForm(forms.Form):
+    starts_on = forms.DateField(label=_("Election date"), widget=DateInput())
+    length_years = forms.IntegerField(label=_("Term length (years)"), min_value=1, max_value=MAX_TERM_YEARS)
+    note = forms.CharField(label=_("Election note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, term: CommitteeTerm, **kwargs):
+        initial = {"starts_on": term.starts_on, "length_years": term.length_years, "note": term.note}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.helper = submit_helper(_("Correct the term"))
+        self.helper.form_action = reverse("branches:committee-term-correct", kwargs={"pk": term.pk})
 
 
 # --- filters of the lists -------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -153,6 +154,20 @@ def may_grant_age_exception(user: User, unit: Organization) -> bool:
     return user_scope(user).oversees(unit)
 
 
+# How long the secretary who recorded a branch's term may still correct a typo in it.
+SECRETARY_CORRECTION_DAYS = 30
+
+
+def may_correct_term(user: User, term: CommitteeTerm) -> bool:
+    """Staff above the unit; the branch's own secretary only for a term recorded in the last days
+    (a typo found at once, not history rewritten later)."""
+    unit = term.organization
+    if user_scope(user).oversees(unit):
+        return True
+    recent = term.created_at >= timezone.now() - timedelta(days=SECRETARY_CORRECTION_DAYS)
+    return recent and _is_own_secretary(user, unit)
+
+
 def get_committee_unit_for_user(user: User, pk: int, *, manage: bool = False) -> Organization:
     """The unit whose committee the user works with: committees are about people, so seen through
     League roles like member records (404 outside the record scope, as missing); 403 where `manage`
@@ -168,6 +183,13 @@ def get_cadre_for_user(user: User, pk: int, *, manage: bool = False) -> Cadre:
     if manage and not may_manage_committee(user, cadre.organization):
         raise PermissionDenied
     return cadre
+
+
+def get_term_for_user(user: User, pk: int, *, correct: bool = False) -> CommitteeTerm:
+    term = get_object_or_404(CommitteeTerm.objects.visible_to(user).select_related("organization"), pk=pk)
+    if correct and not may_correct_term(user, term):
+        raise PermissionDenied
+    return term
 
 
 def get_seat_for_user(user: User, pk: int, *, manage: bool = False) -> CommitteeSeat:

@@ -1,5 +1,6 @@
 """Writes to committees: elections (换届) that end one term and start the next, changes during a
-term (someone resigns, a deputy is co-opted), and cadre records (团干部). The League post on the member records of the people concerned follows their seats.
+term (someone resigns, a deputy is co-opted), corrections of a mistaken term, and cadre records
+(团干部). The League post on the member records of the people concerned follows their seats.
 
 Each service checks the actor's right (staff over the unit; for a branch or general branch also its
 own secretary or deputy: committee_selectors.may_manage_committee), runs in one transaction and is
@@ -27,6 +28,7 @@ from branches.committee_selectors import (
     POST_ORDER,
     age_on,
     default_term_years,
+    may_correct_term,
     may_grant_age_exception,
     may_manage_committee,
 )
@@ -354,3 +356,86 @@ def seat_end(*, seat: CommitteeSeat, actor: User, until: date, note: str = "") -
         locked.save(update_fields=["until"])
         _sync_league_posts(member_ids=[locked.cadre.member_id])
         return locked
+
+
+# --- correcting a mistaken term ------------------------------------------------------------------
+
+
+def term_correct(*, term: CommitteeTerm, starts_on: date, length_years: int, note: str, actor: User) -> CommitteeTerm:
+    """Correct a term recorded with the wrong election date, length or note. The people elected that
+    day move with the date, and so does the end of the term before (an election ends it). Staff above
+    the unit may correct any term; a branch's own secretary only one recorded in the last days."""
+    unit = term.organization
+    if not may_correct_term(actor, term):
+        raise PermissionDenied
+    check_unit_active(unit)
+    errors = {}
+    if starts_on > timezone.localdate():
+        errors["starts_on"] = _("The election date cannot be in the future.")
+    elif unit.founded_on and starts_on < unit.founded_on:
+        errors["starts_on"] = _("The election date cannot be before the unit was founded (%(day)s).") % {
+            "day": unit.founded_on.isoformat()
+        }
+    if not 1 <= length_years <= MAX_TERM_YEARS:
+        errors["length_years"] = _("A term lasts 1 to %(max)d years.") % {"max": MAX_TERM_YEARS}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), _audit(actor, unit):
+        locked = CommitteeTerm.objects.select_for_update().get(pk=term.pk)
+        old_start = locked.starts_on
+        seats = list(locked.seats.select_for_update())
+        # The previous term ended on this term's election day (election_record ends it so).
+        previous = (
+            CommitteeTerm.objects.select_for_update()
+            .filter(organization=unit, ended_on=old_start)
+            .exclude(pk=locked.pk)
+            .first()
+        )
+        previous_seats = list(previous.seats.select_for_update()) if previous else []
+        _check_corrected_start(locked, starts_on, seats, previous, previous_seats)
+        locked.starts_on = starts_on
+        locked.length_years = length_years
+        locked.note = note.strip()
+        locked.save(update_fields=["starts_on", "length_years", "note"])
+        if starts_on != old_start:
+            for seat in seats:
+                if seat.since == old_start:  # elected that day
+                    seat.since = starts_on
+                    seat.save(update_fields=["since"])
+            if previous is not None:
+                previous.ended_on = starts_on
+                previous.save(update_fields=["ended_on"])
+                for seat in previous_seats:
+                    if seat.until == old_start:  # closed by the election
+                        seat.until = starts_on
+                        seat.save(update_fields=["until"])
+        return locked
+
+
+def _check_corrected_start(
+    term: CommitteeTerm,
+    starts_on: date,
+    seats: list[CommitteeSeat],
+    previous: CommitteeTerm | None,
+    previous_seats: list[CommitteeSeat],
+) -> None:
+    """The corrected start stays after the previous committee's last change and no later than the
+    next term's start or the first change to this committee."""
+    old_start = term.starts_on
+
+    def refuse(message: str, day: date) -> ValidationError:
+        return ValidationError({"starts_on": message % {"day": day.isoformat()}})
+
+    if term.ended_on is not None and starts_on > term.ended_on:
+        raise refuse(_("The term cannot start after the next term began (%(day)s)."), term.ended_on)
+    changes = [s.since for s in seats if s.since != old_start] + [s.until for s in seats if s.until]
+    if changes and starts_on > min(changes):
+        raise refuse(_("The term cannot start after %(day)s, the first change to its committee."), min(changes))
+    if previous is not None:
+        last = max(
+            [previous.starts_on]
+            + [s.since for s in previous_seats]
+            + [s.until for s in previous_seats if s.until and s.until != old_start]
+        )
+        if starts_on < last:
+            raise refuse(_("The term cannot start before %(day)s, the last change to the committee before it."), last)

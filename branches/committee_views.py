@@ -26,6 +26,7 @@ from branches.committee_forms import (
     SeatEndForm,
     SeatFormSet,
     StatisticsForm,
+    TermCorrectForm,
     TermFilterForm,
 )
 from branches.forms import attach_service_errors
@@ -46,6 +47,12 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     current, past, warnings = selectors.committee_terms(unit, today)
     may_manage = selectors.may_manage_committee(request.user, unit) and unit.is_active
+    correctable = {
+        view.term.pk
+        for view in [current, *past]
+        if view is not None and unit.is_active and selectors.may_correct_term(request.user, view.term)
+    }
+    correct_form = TermCorrectForm(term=current.term) if current and current.term.pk in correctable else None
     return render(
         request,
         "branches/committees/committee_detail.html",
@@ -57,6 +64,8 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "warnings": warnings,
             "today": today,
             "may_manage": may_manage,
+            "correctable": correctable,
+            "correct_form": correct_form,
             "default_years": selectors.default_term_years(unit),
             "history": selectors.committee_history(unit) if may_manage else None,
         },
@@ -182,6 +191,27 @@ def seat_end(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": seat.cadre.name, "post": seat.get_post_display()},
             "breadcrumbs": _unit_crumbs(request, unit),
         },
+    )
+
+
+@login_required
+def term_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a mistaken term (the committee page offers the form for the current term)."""
+    term = selectors.get_term_for_user(request.user, pk, correct=True)
+    unit = term.organization
+    form = TermCorrectForm(request.POST or None, term=term)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.term_correct(term=term, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            messages.success(request, _("The term has been corrected."))
+            return redirect("branches:committee", pk=unit.pk)
+    return render(
+        request,
+        "branches/committees/term_form.html",
+        {"unit": unit, "term": term, "form": form, "breadcrumbs": _unit_crumbs(request, unit)},
     )
 
 

@@ -54,6 +54,7 @@ urlpatterns = [
     path("units/<int:pk>/committee/election/", committee_views.election_record, name="committee-election"),
     path("units/<int:pk>/committee/seats/new/", committee_views.seat_add, name="committee-seat-add"),
     path("committee-seats/<int:pk>/end/", committee_views.seat_end, name="committee-seat-end"),
+    path("committee-terms/<int:pk>/correct/", committee_views.term_correct, name="committee-term-correct"),
     path("committees/", committee_views.term_list, name="committee-terms"),
     path("cadres/", committee_views.cadre_list, name="cadres"),
     path("cadres/statistics/", committee_views.cadre_statistics, name="cadre-statistics"),

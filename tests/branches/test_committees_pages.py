@@ -51,6 +51,10 @@ MATRIX = [
     ("branches:committee-seat-end", "seat", expect(404, **BRANCH_A1_PEOPLE)),
     ("branches:cadre", "cadre", expect(404, **BRANCH_A1_PEOPLE)),
     ("branches:cadre-edit", "cadre", expect(404, **BRANCH_A1_PEOPLE)),
+    # The branch's secretary corrects a term recorded in the last 30 days; a township's own staff
+    # do not correct their own committee's term: the county does.
+    ("branches:committee-term-correct", "term", expect(404, **BRANCH_A1_PEOPLE)),
+    ("branches:committee-term-correct", "township_term", expect(404, county_staff=200, township_a_staff=403)),
     ("branches:committee-terms", None, expect(403, **STAFF)),
     ("branches:cadres", None, expect(403, **STAFF)),
     ("branches:cadre-statistics", None, expect(403, **STAFF)),
@@ -103,6 +107,7 @@ def test_who_sees_a_committee_but_may_not_change_it_gets_403(client, tree, peopl
         ("branches:committee-seat-add", unit.pk),
         ("branches:committee-seat-end", seat.pk),
         ("branches:cadre-edit", cadre.pk),
+        ("branches:committee-term-correct", seat.term_id),
     ]:
         assert client.get(reverse(name, kwargs={"pk": pk})).status_code == 403
         assert client.post(reverse(name, kwargs={"pk": pk}), {}).status_code == 403

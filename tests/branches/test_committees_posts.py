@@ -1,5 +1,6 @@
 """What the reviewers of issue 4 found in the committee services: the member record's League post
-follows the seats; the unit's own people do not grant themselves an age exception."""
+follows the seats; the unit's own people do not grant themselves an age exception; a mistaken term is
+corrected (who, which dates, what moves with it, the page)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches.activity_selectors import sits_on_committee
-from branches.committee_services import SeatInput, cadre_update, election_record, seat_add, seat_end
-from branches.models import Cadre, CommitteeTerm, add_years
+from branches.committee_services import SeatInput, cadre_update, election_record, seat_add, seat_end, term_correct
+from branches.models import Cadre, CommitteeSeat, CommitteeTerm, Organization, add_years
 from members.lifecycle import over_age_due
 from members.models import Member
 from members.selectors import member_timeline
@@ -253,3 +254,173 @@ def test_the_committee_above_records_the_exception_on_the_page(client, login, pe
     data["birth_date"] = record.birth_date.isoformat()
     assert client.post(url, data).status_code == 302
     assert Cadre.objects.get(pk=record.pk).age_exception == "县委批准"
+
+
+# --- correcting a term ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(tree, people):
+    """Branch A1: a term elected 400 days ago and ended by the current one, elected 30 days ago
+    (both recorded through the service: the old seats closed on the election day)."""
+    unit = tree["branch_a1"]
+    old = election_record(
+        organization=unit,
+        actor=people["county_staff"],
+        elected_on=TODAY - timedelta(days=400),
+        seats=[SeatInput("secretary", person=person("老书记")), SeatInput("deputy", person=person("老副书记"))],
+    )
+    current = election_record(
+        organization=unit,
+        actor=people["secretary_a1"],
+        elected_on=TODAY - timedelta(days=30),
+        seats=[SeatInput("secretary", person=person("新书记"))],
+    )
+    old.refresh_from_db()
+    return {"unit": unit, "old": old, "current": current}
+
+
+def test_a_mistyped_election_date_is_corrected_with_what_follows_from_it(people, history):
+    current, old = history["current"], history["old"]
+    day = TODAY - timedelta(days=35)
+    corrected = term_correct(term=current, starts_on=day, length_years=5, note=" 补正 ", actor=people["secretary_a1"])
+    assert (corrected.starts_on, corrected.length_years, corrected.due_on, corrected.note) == (
+        day,
+        5,
+        add_years(day, 5),
+        "补正",
+    )
+    assert set(current.seats.values_list("since", flat=True)) == {day}  # elected that day
+    old.refresh_from_db()
+    assert old.ended_on == day and set(old.seats.values_list("until", flat=True)) == {day}
+    entries = LogEntry.objects.filter(actor=people["secretary_a1"], timestamp__gte=corrected.created_at)
+    changed = {(e.content_type.model, e.object_pk) for e in entries.filter(action=LogEntry.Action.UPDATE)}
+    assert ("committeeterm", str(current.pk)) in changed and ("committeeterm", str(old.pk)) in changed
+    entry = entries.get(content_type__model="committeeterm", object_pk=str(current.pk), action=LogEntry.Action.UPDATE)
+    assert entry.changes_dict["starts_on"] == [str(TODAY - timedelta(days=30)), str(day)]
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "length", "field", "message"),
+    [
+        (-1, 3, "starts_on", "选举日期不能晚于今天"),
+        (30, 0, "length_years", "任期应为 1 至"),
+        (500, 3, "starts_on", "上一届委员会最后一次变动"),  # before the old term even began
+    ],
+)
+def test_a_correction_must_make_sense(people, history, days_ago, length, field, message):
+    current = history["current"]
+    with pytest.raises(ValidationError) as exc:
+        term_correct(
+            term=current,
+            starts_on=TODAY - timedelta(days=days_ago),
+            length_years=length,
+            note="",
+            actor=people["county_staff"],
+        )
+    assert message in " ".join(exc.value.message_dict[field])
+    current.refresh_from_db()
+    assert current.starts_on == TODAY - timedelta(days=30) and current.length_years == 3
+
+
+def test_a_past_term_cannot_start_after_the_next_one(people, history):
+    old = history["old"]
+    with pytest.raises(ValidationError) as exc:
+        term_correct(
+            term=old, starts_on=TODAY - timedelta(days=20), length_years=3, note="", actor=people["county_staff"]
+        )
+    assert "下一届" in exc.value.message_dict["starts_on"][0]
+    fine = term_correct(
+        term=old, starts_on=TODAY - timedelta(days=410), length_years=3, note="", actor=people["county_staff"]
+    )
+    assert set(fine.seats.values_list("since", flat=True)) == {TODAY - timedelta(days=410)}
+
+
+def test_a_correction_stops_at_the_first_change_of_the_committee(people, history):
+    current = history["current"]
+    seat_add(
+        term=current,
+        actor=people["secretary_a1"],
+        post="deputy",
+        since=TODAY - timedelta(days=10),
+        person=person("增补"),
+    )
+    with pytest.raises(ValidationError) as exc:
+        term_correct(
+            term=current, starts_on=TODAY - timedelta(days=5), length_years=3, note="", actor=people["county_staff"]
+        )
+    message = exc.value.message_dict["starts_on"][0]
+    assert (TODAY - timedelta(days=10)).isoformat() in message and "第一次变动" in message
+
+
+@pytest.mark.parametrize(
+    ("persona", "unit", "recorded_days_ago", "allowed"),
+    [
+        ("secretary_a1", "branch_a1", 29, True),
+        ("deputy_a1", "branch_a1", 29, True),
+        ("secretary_a1", "branch_a1", 31, False),  # too late for the branch: the township corrects it
+        ("township_a_staff", "branch_a1", 400, True),
+        ("township_a_staff", "township_a", 1, False),  # not the township's own committee
+        ("county_staff", "township_a", 400, True),
+        ("county_staff", "county", 400, True),  # nobody above the county
+        ("township_b_staff", "branch_a1", 1, False),
+        ("secretary_b1", "branch_a1", 1, False),
+    ],
+)
+def test_who_may_correct_a_term(tree, people, persona, unit, recorded_days_ago, allowed):
+    term = make_term(tree[unit], TODAY - timedelta(days=60), [(make_cadre(tree[unit]), "secretary")])
+    CommitteeTerm.objects.filter(pk=term.pk).update(created_at=timezone.now() - timedelta(days=recorded_days_ago))
+    term.refresh_from_db()
+    call = lambda: term_correct(  # noqa: E731
+        term=term, starts_on=TODAY - timedelta(days=61), length_years=3, note="", actor=people[persona]
+    )
+    if allowed:
+        assert call().starts_on == TODAY - timedelta(days=61)
+    else:
+        with pytest.raises(PermissionDenied):
+            call()
+        term.refresh_from_db()
+        assert term.starts_on == TODAY - timedelta(days=60)
+
+
+def test_a_dissolved_unit_s_term_is_not_corrected(tree, people, history):
+    Organization.objects.filter(pk=history["unit"].pk).update(dissolved_on=TODAY, dissolution_reason="合并")
+    term = CommitteeTerm.objects.select_related("organization").get(pk=history["current"].pk)
+    with pytest.raises(ValidationError, match="撤销"):
+        term_correct(term=term, starts_on=TODAY, length_years=3, note="", actor=people["county_staff"])
+
+
+def test_the_committee_page_offers_the_correction_and_takes_it(client, login, people, history):
+    committee_url = reverse("branches:committee", kwargs={"pk": history["unit"].pk})
+    correct_url = reverse("branches:committee-term-correct", kwargs={"pk": history["current"].pk})
+    page = login(people["township_a_staff"]).get(committee_url).content.decode()
+    assert correct_url in page and "更正本届" in page
+    # a past term is corrected on its own page
+    assert reverse("branches:committee-term-correct", kwargs={"pk": history["old"].pk}) in page
+    response = client.post(correct_url, {"starts_on": TODAY.isoformat(), "length_years": "9", "note": ""})
+    assert response.status_code == 302 and response["Location"] == committee_url
+    assert CommitteeTerm.objects.get(pk=history["current"].pk).length_years == 9
+    response = client.post(correct_url, {"starts_on": (TODAY + timedelta(days=1)).isoformat(), "length_years": "3"})
+    assert response.status_code == 200 and "选举日期不能晚于今天" in response.content.decode()
+    assert CommitteeTerm.objects.get(pk=history["current"].pk).starts_on == TODAY
+
+
+def test_the_committee_page_offers_no_correction_to_those_who_may_not(client, login, people, history):
+    CommitteeTerm.objects.update(created_at=timezone.now() - timedelta(days=31))
+    page = login(people["secretary_a1"]).get(reverse("branches:committee", kwargs={"pk": history["unit"].pk}))
+    assert page.context["correct_form"] is None and not page.context["correctable"]
+    for term in (history["current"], history["old"]):
+        assert reverse("branches:committee-term-correct", kwargs={"pk": term.pk}) not in page.content.decode()
+
+
+def test_seat_counts_stay_as_they_were_after_a_refused_correction(people, history):
+    before = list(CommitteeSeat.objects.order_by("pk").values_list("since", "until"))
+    with pytest.raises(ValidationError):
+        term_correct(
+            term=history["current"],
+            starts_on=TODAY - timedelta(days=500),
+            length_years=3,
+            note="",
+            actor=people["county_staff"],
+        )
+    assert list(CommitteeSeat.objects.order_by("pk").values_list("since", "until")) == before
