@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
-from branches.scope import user_scope
 from members.models import Member
 from promotion import eligibility, workdays
 from promotion.eligibility import Eligibility
@@ -41,7 +40,7 @@ from promotion.models import (
     Talk,
     Track,
 )
-from promotion.services import ACTION_LABELS
+from promotion.services import ACTION_LABELS, reviewable_by
 
 # The open stages in the order a case goes through them (the board's columns, the overview's rows).
 OPEN_STAGE_ORDER = [stage for stage in Stage.values if stage in OPEN_STAGES]
@@ -243,9 +242,7 @@ def review_queue(
     """The cases waiting for review that the user may review (township staff: their subtree; county
     staff: the county), with how long each has waited. Two queries."""
     day = day or timezone.localdate()
-    cases = PromotionCase.objects.filter(stage=Stage.IN_REVIEW)
-    if not user.is_superuser:
-        cases = cases.filter(subtree_filter(user_scope(user).managed_paths, "branch__path"))
+    cases = reviewable_by(user, PromotionCase.objects.filter(stage=Stage.IN_REVIEW))
     if township is not None:
         cases = cases.filter(branch__path__startswith=township.path)
     if sector:

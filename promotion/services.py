@@ -21,14 +21,14 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from branches.audit import audit_context, audit_event
-from branches.models import COMMITTEE_KINDS, Activity, Organization, PartyOrganization, Role, User
+from branches.models import COMMITTEE_KINDS, Activity, Organization, PartyOrganization, Role, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, PoliticalStatus, add_years
 from promotion import eligibility, workdays
@@ -125,10 +125,42 @@ def can_work_on_branch(user: User, branch: Organization) -> bool:
     return any(branch.path.startswith(path) for path in user_scope(user).record_paths)
 
 
+# The branch side's own steps on a case: whoever recorded them does not review it (kept apart).
+BRANCH_SIDE_ACTIONS = ("pass_vote", "submit_for_review")
+
+
+def _secretary_paths(user: User) -> list[str]:
+    return [
+        a.organization.path
+        for a in user_scope(user).assignments
+        if a.role == Role.BRANCH_SECRETARY and a.organization is not None
+    ]
+
+
+def reviewable_by(user: User, cases: QuerySet[PromotionCase]) -> QuerySet[PromotionCase]:
+    """`cases` narrowed to those the user may review (see can_review), in the database."""
+    if not user.is_superuser:
+        cases = cases.filter(subtree_filter(user_scope(user).managed_paths, "branch__path"))
+    if secretary_paths := _secretary_paths(user):
+        cases = cases.exclude(subtree_filter(secretary_paths, "branch__path"))
+    recorded = CaseTransition.objects.filter(case=OuterRef("pk"), action__in=BRANCH_SIDE_ACTIONS).filter(
+        Q(actor=user) | Q(on_behalf_of=user)
+    )
+    return cases.exclude(Exists(recorded))
+
+
 def can_review(user: User, case: PromotionCase) -> bool:
     """Reviewers: staff of the committees above the branch (township staff for their subtree, county
-    staff for the whole county). A branch secretary never reviews, not even their own branch's cases."""
-    return user_scope(user).manages(case.branch)
+    staff for the whole county), kept apart from the branch side: nobody holding a branch secretary's
+    role over the branch (a general branch's too) and nobody who recorded the case's vote or its
+    submission reviews it, even when their staff role covers the branch."""
+    if not user_scope(user).manages(case.branch):
+        return False
+    if any(case.branch.path.startswith(path) for path in _secretary_paths(user)):
+        return False
+    return not (
+        case.transitions.filter(action__in=BRANCH_SIDE_ACTIONS).filter(Q(actor=user) | Q(on_behalf_of=user)).exists()
+    )
 
 
 def can_allow_exception_in(user: User, branch: Organization) -> bool:

@@ -8,8 +8,9 @@ import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 
+from branches.models import Role, RoleAssignment, User
 from members.models import Registration
-from promotion import services
+from promotion import selectors, services
 from promotion.models import CalendarDay, Nomination, PromotionCase, RoundStage, Stage
 from tests.promotion.helpers import NOW, TODAY, eligible_member
 
@@ -475,6 +476,34 @@ def test_only_the_committees_above_review(people, in_review):
             services.case_review(case=in_review, decision="approve", comment="", actor=people[outsider])
     assert services.can_review(people["township_a_staff"], in_review)
     assert services.can_review(people["county_staff"], in_review)
+
+
+def test_reviewers_are_kept_apart_from_the_branch_side(tree, people, round_, cases):
+    """Township staff who ran the round's vote and submission do not review its cases; staff who also
+    hold a secretary's role over the branch (a general branch's too) never review its cases."""
+    township = people["township_a_staff"]
+    in_publicity(round_, cases, township)
+    with time_machine.travel(PUBLICITY_END + timedelta(days=1)):
+        services.round_submit(round=round_, actor=people["secretary_a1"])
+    case = PromotionCase.objects.get(pk=cases[0].pk)
+    assert not services.can_review(township, case)  # recorded the vote
+    with pytest.raises(PermissionDenied):
+        services.case_review(case=case, decision="approve", comment="", actor=township)
+    assert services.can_review(people["county_staff"], case)
+    RoleAssignment.objects.create(
+        user=people["county_staff"], role=Role.BRANCH_SECRETARY, organization=tree["branch_a1"], starts_on=TODAY
+    )
+    county = User.objects.get(pk=people["county_staff"].pk)  # the scope is read once per user object
+    assert not services.can_review(county, case)
+    assert [item.case for item in selectors.review_queue(county)] == []
+    assert [item.case for item in selectors.review_queue(township)] == []
+
+
+def test_whoever_submitted_the_round_does_not_review(people, in_review, secretary):
+    services.case_review(case=in_review, decision="return", comment="补材料", actor=people["township_a_staff"])
+    services.case_resubmit(case=in_review, comment="已补充", actor=people["county_staff"])
+    assert not services.can_review(people["county_staff"], in_review)
+    assert services.can_review(people["township_a_staff"], in_review)
 
 
 def test_the_second_of_two_reviewers_is_told_who_decided(people, in_review):
