@@ -409,3 +409,25 @@ def test_another_countys_topic_is_not_found(client, tree, people, login):
     )
     url = reverse("branches:themed-topic-edit", kwargs={"pk": topic.pk})
     assert login(people["county_staff"]).get(url).status_code == 404
+
+
+def test_the_page_and_export_show_late_records_quorum_and_overdue_terms(client, tree, people, branches, login):
+    a1, staff = tree["branch_a1"], people["county_staff"]
+    late = held(a1, K.COMMITTEE_MEETING, date(2025, 1, 10), staff, recorded_on=date(2025, 3, 31))
+    held(a1, K.GENERAL_MEETING, date(2025, 2, 5), staff, present=2, absent=3, recorded_on=date(2025, 2, 6))
+    CommitteeTerm.objects.filter(organization=a1).update(due_on=date(2025, 6, 1))  # overdue by now
+    login(staff)
+    response = client.get(reverse("branches:activity-completeness"), {"year": 2025, "quarter": 1})
+    row = response.content.decode().split('data-unit="C-A-1"')[1].split("</tr>")[0]
+    assert 'data-testid="late"' in row and 'data-testid="below-quorum"' in row
+    assert f"{reverse('branches:committee-terms')}?status=overdue" in row
+    other = response.content.decode().split('data-unit="C-B-1"')[1].split("</tr>")[0]
+    assert 'data-testid="term-status"' not in other  # in term
+    detail = client.get(reverse("branches:activity", kwargs={"pk": late.pk}))
+    assert detail.context["recorded_late"] and 'data-testid="recorded-late"' in detail.content.decode()
+
+    export = client.get(reverse("branches:activity-completeness-export"), {"year": 2025, "quarter": 1})
+    header, first = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))[:2]
+    assert first[header.index("2025-01 补录数")] == 1 and first[header.index("2025-02 未达半数")] == 1
+    assert first[header.index("补录数")] == 1 and first[header.index("未达半数的团员大会")] == 1
+    assert first[header.index("委员会任期")] == "换届逾期"
