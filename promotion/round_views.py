@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from branches.forms import attach_service_errors
 from members.models import Member
 from promotion import eligibility, selectors, services, workdays
-from promotion.eligibility import SHORT_WAIT_RULE, Eligibility
+from promotion.eligibility import SHORT_WAIT_RULE, Eligibility, RuleCheck
 from promotion.forms import (
     NominateForm,
     ObjectionForm,
@@ -113,6 +113,9 @@ class CandidateRow:
     exception (promotion.services.round_nominate)."""
 
     candidate: Candidate
+    # The share cap's check for one more nominee in the branch (the same for every row): once the cap
+    # is reached, listing anyone more needs the county's exception, and the row says why.
+    cap_check: RuleCheck
 
     @property
     def member(self) -> Member:
@@ -131,13 +134,17 @@ class CandidateRow:
         return self.candidate.may_be_listed
 
     @property
+    def failing(self) -> list[RuleCheck]:
+        return [*self.eligibility.failing, *([] if self.cap_check.ok else [self.cap_check])]
+
+    @property
     def needs_short_wait_reason(self) -> bool:
-        return any(c.rule == SHORT_WAIT_RULE for c in self.eligibility.failing)
+        return any(c.rule == SHORT_WAIT_RULE for c in self.failing)
 
     @property
     def listable(self) -> bool:
         """Listable without an exception."""
-        return self.may_be_listed and all(c.rule == SHORT_WAIT_RULE for c in self.eligibility.failing)
+        return self.may_be_listed and all(c.rule == SHORT_WAIT_RULE for c in self.failing)
 
 
 @login_required
@@ -155,14 +162,18 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if round_.stage == RoundStage.PRELIMINARY:
         listed = {n.case_id for n in context["nominations"]}
         active_members = Member.objects.active().filter(branch=round_.branch).count()
+        # The cap is the branch's: nominees of its other round under way (the other track) count too.
+        branch_listed = services.branch_nominees(round_.branch_id).count()
+        cap_check = eligibility.share_cap_check(listed=branch_listed + 1, active_members=active_members)
         context.update(
             candidates=[
-                CandidateRow(c)
+                CandidateRow(c, cap_check)
                 for c in selectors.eligible_members(round_.branch, round_.track, today)
                 if c.case is None or c.case.pk not in listed  # those on this list are shown above
             ],
             may_allow_exceptions=services.can_allow_exception_in(request.user, round_.branch),
             active_members=active_members,
+            branch_listed=branch_listed,
             share_cap=eligibility.share_cap(active_members),
             share=round(settings.PROMOTION_RULES["share_cap"] * 100),
         )
@@ -362,7 +373,7 @@ def round_vote(request: HttpRequest, pk: int) -> HttpResponse:
     nominations = list(round_.nominations.listed().select_related("case__member").order_by("pk"))
     initial = {
         "meeting_on": timezone.localdate(),
-        "voting_members": Member.objects.active().filter(branch=round_.branch).count(),
+        "voting_members": services.voting_roster(round_.branch, timezone.localdate()),
     }
     form = VoteForm(request.POST or None, nominations=nominations, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -375,6 +386,7 @@ def round_vote(request: HttpRequest, pk: int) -> HttpResponse:
                 present_members=data["present_members"],
                 votes=form.votes(),
                 actor=request.user,
+                voting_members_reason=data["voting_members_reason"],
             )
         except ValidationError as exc:
             attach_service_errors(form, exc)

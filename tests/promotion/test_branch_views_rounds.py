@@ -179,7 +179,38 @@ def test_the_panel_explains_who_may_be_listed_and_why_not(tree, people, login, r
     page = response.content.decode()
     assert rows["团员2"].eligibility.failing[0].detail in page
     assert f"{reverse('promotion:case-open', args=[tree['branch_a1'].pk])}?member={roster[5].pk}" in page
-    assert "本批次最多可列入团支部10名在册团员中的2人" in page
+    assert "团支部进行中的批次最多可列入10名在册团员中的2人（20%，向下取整），现已列入0人。" in page
+
+
+def test_once_the_branch_s_share_cap_is_reached_nobody_more_is_offered_and_the_row_says_why(
+    tree, people, login, round_, roster, cases, secretary
+):
+    """The cap (2 of 10) counts the branch's rounds under way on both tracks: one nominee in a development
+    round and one here reach it, so the third case is not offered for listing, only as an exception."""
+    developing = services.case_open(
+        member=roster[3],
+        track="development",
+        party_applied_on=date(2024, 9, 1),
+        activist_since=date(2025, 1, 5),
+        actor=secretary,
+    )
+    other_round = services.round_create(
+        branch=tree["branch_a1"], track="development", title="发展对象", actor=secretary
+    )
+    services.round_nominate(round=other_round, case=developing, actor=secretary)
+    services.round_nominate(round=round_, case=cases[0], actor=secretary)
+
+    response = login(secretary).get(url("round", round_))
+
+    row = next(r for r in response.context["candidates"] if r.case == cases[1])
+    assert not row.listable
+    assert [c.rule for c in row.failing] == ["share_cap"]
+    page = response.content.decode()
+    assert "现已列入2人" in page
+    assert row.failing[0].detail in page
+    assert 'data-testid="nominate"' not in page  # nothing offered that the service would refuse
+    county_page = login(people["county_staff"]).get(url("round", round_)).content.decode()
+    assert 'name="exception_reason"' in county_page
 
 
 def test_an_eligible_member_is_listed_and_leaves_the_panel(people, login, round_, cases, secretary):
@@ -458,7 +489,7 @@ def test_the_round_page_reads_a_fixed_number_of_queries(
     ]
     client = login(secretary)
     client.get(url("round", round_))
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get(url("round", round_)).status_code == 200
     services.round_open_opinions(round=round_, actor=secretary)
     for nomination in nominations:
