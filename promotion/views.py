@@ -7,6 +7,7 @@ Scope: a case, a round or a branch out of the user's scope is not found (404); t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -28,7 +29,7 @@ from branches.forms import attach_service_errors
 from branches.models import Organization, PartyOrganization
 from members.models import Member
 from members.selectors import branches_for_new_members
-from promotion import pdf, selectors, services
+from promotion import pdf, selectors, services, workdays
 from promotion.forms import (
     CaseOpenForm,
     CommentForm,
@@ -207,9 +208,19 @@ def _action_form(request: HttpRequest, name: str, case: PromotionCase, transitio
         decisions = [(d, services.ACTION_LABELS[t]) for d, t in services.PARTY_DECISIONS.items() if t in transitions]
         return PartyDecisionForm(data, decisions=decisions)
     if name == "cultivation-report":
-        today = timezone.localdate()
-        return CultivationReportForm(data, initial={"year": today.year, "quarter": (today.month - 1) // 3 + 1})
+        year, quarter = workdays.quarter_of(_first_missing_period(case, "cultivation"))
+        return CultivationReportForm(data, initial={"year": year, "quarter": quarter})
+    if name == "follow-up-report":
+        return FollowUpReportForm(data, initial={"month": _first_missing_period(case, "follow_up")})
     return CASE_ACTIONS[name].form_class(data)
+
+
+def _first_missing_period(case: PromotionCase, kind: str) -> date:
+    """The period a new report most likely covers: the earliest one missing (as the case page lists
+    them), or the one under way when none is."""
+    today = timezone.localdate()
+    missing = [r.period for r in selectors.due_reports([case], today).get(case.pk, []) if r.kind == kind]
+    return missing[0] if missing else today
 
 
 def _run_action(name: str, case: PromotionCase, data: dict[str, Any], actor) -> list[str]:

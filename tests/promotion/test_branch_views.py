@@ -477,3 +477,24 @@ def test_a_branch_cannot_hand_over_to_an_unrelated_party_organization(tree, peop
         action_url(approved, "hand-over"), {"handed_over_on": "2026-06-10", "party_organization": tree["party_b"].pk}
     )
     assert PromotionCase.objects.get(pk=case.pk).party_organization == tree["party_b"]
+
+
+def test_the_cultivation_report_form_starts_on_the_earliest_quarter_missing(people, login, case):
+    """Opened in November 2025, the 2025 Q4 report filed: 2026 Q1 is the one missing (not this quarter)."""
+    PromotionCase.objects.filter(pk=case.pk).update(created_at=NOW.replace(year=2025, month=11, day=3))
+    CultivationReport.objects.create(
+        case=case, year=2025, quarter=4, content="表现良好", filed_by=people["secretary_a1"]
+    )
+    form = login(people["secretary_a1"]).get(action_url(case, "cultivation-report")).context["form"]
+    assert (form.initial["year"], form.initial["quarter"]) == (2026, 1)
+
+
+def test_the_follow_up_form_starts_on_the_earliest_month_missing(people, login, case):
+    """Recommended on 2 March, the April report filed: March is the one missing."""
+    recommended = at_stage(case, Stage.RECOMMENDED, recommended_on=date(2026, 3, 2), valid_until=date(2028, 3, 1))
+    FollowUpReport.objects.create(
+        case=case, month=date(2026, 4, 1), thinking="稳定", work="积极", study="认真", filed_by=people["secretary_a1"]
+    )
+    response = login(people["secretary_a1"]).get(action_url(recommended, "follow-up-report"))
+    assert response.context["form"].initial["month"] == date(2026, 3, 1)
+    assert 'value="2026-03"' in response.content.decode()
