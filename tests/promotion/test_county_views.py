@@ -146,6 +146,14 @@ def test_a_township_s_plan_is_kept_by_its_staff_and_the_county(login, tree, peop
     assert login(people[persona]).get(url).status_code == PLAN_EDIT_ACCESS[persona]
 
 
+@pytest.mark.parametrize("persona", [p for p, status in PLAN_EDIT_ACCESS.items() if status != 200])
+def test_a_plan_cannot_be_posted_from_outside(login, tree, people, persona):
+    url = reverse("promotion:plan-edit", args=[tree["township_a"].pk, 2026])
+    data = {"note": "外部提交", f"target_{tree['branch_a1'].pk}_activist": "3"}
+    assert login(people[persona]).post(url, data).status_code == PLAN_EDIT_ACCESS[persona]
+    assert not PromotionPlan.objects.exists()
+
+
 def test_plans_are_for_committees_and_for_last_this_or_next_year(login, tree, people):
     client = login(people["county_staff"])
     assert client.get(reverse("promotion:plan-edit", args=[tree["branch_a1"].pk, 2026])).status_code == 404
@@ -234,6 +242,7 @@ def test_the_county_sees_who_looked_at_which_case(login, people, pipeline):
     assert login(people["township_b_staff"]).get(ACCESS_LOG).context["page"].paginator.count == 0
     assert login(people["county_staff"]).get(ACCESS_LOG, {"actor": "party_a"}).context["page"].paginator.count == 1
     assert login(people["county_staff"]).get(ACCESS_LOG, {"q": "乙"}).context["page"].paginator.count == 0
+    assert login(people["county_staff"]).get(ACCESS_LOG, {"q": "甲荐"}).context["page"].paginator.count == 1
 
 
 def test_the_access_log_s_queries_do_not_grow(login, people, pipeline, django_assert_max_num_queries):

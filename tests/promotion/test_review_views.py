@@ -74,6 +74,14 @@ def test_the_case_review_page_is_for_the_reviewers_above_the_branch(login, peopl
     assert login(people[persona]).get(url).status_code == REVIEW_CASE_ACCESS[persona]
 
 
+@pytest.mark.parametrize("persona", [p for p, status in REVIEW_CASE_ACCESS.items() if status != 200])
+def test_no_one_but_the_reviewers_above_decides_by_posting(login, people, waiting, persona):
+    url = reverse("promotion:review-case", args=[waiting["a1"].pk])
+    data = {"cases": [waiting["a1"].pk], "decision": "approve", "comment": ""}
+    assert login(people[persona]).post(url, data).status_code == REVIEW_CASE_ACCESS[persona]
+    assert stage_of(waiting["a1"]) == Stage.IN_REVIEW
+
+
 # --- the queue ---------------------------------------------------------------------------------------
 
 
