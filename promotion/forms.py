@@ -194,6 +194,12 @@ class VoteForm(forms.Form):
         help_text=_("Filled in from the branch's active roster; correct it if some may not vote."),
     )
     present_members = forms.IntegerField(label=_("Members present"), min_value=0)
+    voting_members_reason = forms.CharField(
+        label=_("Why fewer members than the roster may vote"),
+        required=False,
+        max_length=200,
+        help_text=_("Only when fewer members are entitled to vote than the branch's active roster on the day."),
+    )
 
     def __init__(self, *args, nominations: list, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,16 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from branches.audit import audit_context, audit_event
-from branches.models import COMMITTEE_KINDS, Activity, Organization, PartyOrganization, Role, User, subtree_filter
+from branches.models import (
+    COMMITTEE_KINDS,
+    Activity,
+    ActivityKind,
+    Organization,
+    PartyOrganization,
+    Role,
+    User,
+    subtree_filter,
+)
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, PoliticalStatus, add_years
 from promotion import eligibility, workdays
@@ -644,6 +653,16 @@ def vote_passes(votes_for: int, *, voting_members: int, present_members: int) ->
     return 2 * votes_for > basis
 
 
+def voting_roster(branch: Organization, day: date) -> int:
+    """The branch's members entitled to vote on a day: those in the League that day (joined, and not
+    yet left) and in the branch's roster now (a member who moved away no longer counts here)."""
+    return (
+        Member.objects.filter(branch=branch, joined_on__lte=day)
+        .filter(Q(status=MemberStatus.ACTIVE) | Q(left_on__gt=day))
+        .count()
+    )
+
+
 def round_record_vote(
     *,
     round: PromotionRound,
@@ -653,6 +672,7 @@ def round_record_vote(
     votes: dict[int, tuple[int, int, int]],
     actor: User,
     meeting: Activity | None = None,
+    voting_members_reason: str = "",
 ) -> PromotionRound:
     """The branch general meeting (团员大会): who was entitled to vote, who came, and per candidate the
     votes for, against and abstaining. Figures that cannot be true are refused, as is a meeting below
@@ -684,11 +704,36 @@ def round_record_vote(
                 }
             }
         )
-    if meeting is not None and meeting.organization_id != round.branch_id:
-        raise PromotionError({"meeting": _("The meeting record belongs to another unit.")})
-    with transaction.atomic(), _audit(actor, round.branch):
+    if meeting is not None:
+        if meeting.organization_id != round.branch_id:
+            raise PromotionError({"meeting": _("The meeting record belongs to another unit.")})
+        if meeting.kind != ActivityKind.GENERAL_MEETING or meeting.held_on != meeting_on:
+            raise PromotionError(
+                {"meeting": _("Choose the record of the branch general meeting held on %(day)s.") % {"day": meeting_on}}
+            )
+    voting_members_reason = (voting_members_reason or "").strip()
+    with transaction.atomic(), _audit(actor, round.branch, note=voting_members_reason):
         locked = _lock_round(round)
         _require_round_stage(locked, RoundStage.OPINIONS)
+        # Entitled to vote: the branch's roster on the meeting day. Fewer (some may not vote) needs the
+        # reason on record; more is not possible.
+        roster = voting_roster(locked.branch, meeting_on)
+        if voting_members > roster:
+            raise PromotionError(
+                {
+                    "voting_members": _("The branch had %(roster)d active members on %(day)s; %(voting)d cannot vote.")
+                    % {"roster": roster, "day": meeting_on.isoformat(), "voting": voting_members}
+                }
+            )
+        if voting_members < roster and not voting_members_reason:
+            raise PromotionError(
+                {
+                    "voting_members_reason": _(
+                        "The branch had %(roster)d active members on %(day)s: say why only %(voting)d were entitled to vote."
+                    )
+                    % {"roster": roster, "day": meeting_on.isoformat(), "voting": voting_members}
+                }
+            )
         nominations = list(locked.nominations.listed().select_related("case__member").order_by("pk"))
         missing = [n.case.member.name for n in nominations if n.pk not in votes]
         if missing:
@@ -726,6 +771,8 @@ def round_record_vote(
                 "against": against,
                 "abstaining": abstaining,
             }
+            if voting_members < roster:
+                comment = f"{comment}\n{voting_members_reason}"
             transition = "pass_vote" if nomination.passed else "fail_vote"
             _step(cases[nomination.case_id], transition, actor=actor, round=locked, comment=comment)
         if not any(n.passed for n in nominations):

@@ -8,7 +8,7 @@ import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 
-from branches.models import Role, RoleAssignment, User
+from branches.models import Activity, ActivityKind, Role, RoleAssignment, User
 from members.models import Registration
 from promotion import selectors, services
 from promotion.models import CalendarDay, Nomination, PromotionCase, RoundStage, Stage
@@ -54,7 +54,7 @@ def listed(round_, cases, actor):
     return [services.round_nominate(round=round_, case=case, actor=actor) for case in cases]
 
 
-def vote(round_, nominations, actor, *, voting=10, present=8, figures=None):
+def vote(round_, nominations, actor, *, voting=10, present=8, figures=None, reason="", meeting=None):
     figures = figures or [(6, 1, 1)] * len(nominations)
     return services.round_record_vote(
         round=round_,
@@ -63,6 +63,8 @@ def vote(round_, nominations, actor, *, voting=10, present=8, figures=None):
         present_members=present,
         votes={n.pk: f for n, f in zip(nominations, figures, strict=True)},
         actor=actor,
+        voting_members_reason=reason,
+        meeting=meeting,
     )
 
 
@@ -311,6 +313,37 @@ def test_impossible_figures_are_refused_and_nothing_changes(
     _unchanged(round_, voting_round)
 
 
+def test_the_members_entitled_to_vote_come_from_the_roster(round_, voting_round, secretary):
+    """Ten active members on the day: more than ten cannot vote; fewer only with the reason on record."""
+    with pytest.raises(services.PromotionError) as refused:
+        vote(round_, voting_round, secretary, voting=11, present=8)
+    assert refused.value.message_dict["voting_members"] == ["2026-06-10本支部在册团员10人，不能有11人参加表决。"]
+    with pytest.raises(services.PromotionError) as refused:
+        vote(round_, voting_round, secretary, voting=9, present=8)
+    assert "只有9人" in refused.value.message_dict["voting_members_reason"][0]
+    _unchanged(round_, voting_round)
+    vote(round_, voting_round, secretary, voting=9, present=8, reason="1人受处分期间不参加表决")
+    assert voting_round[0].case.transitions.last().comment.endswith("1人受处分期间不参加表决")
+
+
+def test_the_meeting_record_is_the_branch_general_meeting_of_that_day(tree, round_, voting_round, secretary):
+    def meeting(kind, held_on):
+        return Activity.objects.create(
+            organization=tree["branch_a1"], kind=kind, held_on=held_on, topic="推优", recorded_by=secretary
+        )
+
+    for wrong in (
+        meeting(ActivityKind.COMMITTEE_MEETING, TODAY),
+        meeting(ActivityKind.GENERAL_MEETING, date(2026, 6, 1)),
+    ):
+        with pytest.raises(services.PromotionError) as refused:
+            vote(round_, voting_round, secretary, meeting=wrong)
+        assert "meeting" in refused.value.message_dict
+    _unchanged(round_, voting_round)
+    vote(round_, voting_round, secretary, meeting=meeting(ActivityKind.GENERAL_MEETING, TODAY))
+    assert stage_of(round_) == RoundStage.VOTED
+
+
 def test_every_candidate_needs_votes(round_, voting_round, secretary):
     with pytest.raises(services.PromotionError, match="请填写团员1的票数"):
         services.round_record_vote(
@@ -360,9 +393,9 @@ def test_quorum_at_the_edges(settings, quorum, voting, present, met):
 def test_two_thirds_quorum_refuses_a_meeting_of_exactly_two_thirds(settings, round_, voting_round, secretary):
     settings.PROMOTION_RULES = {**settings.PROMOTION_RULES, "quorum": "2/3"}
     with pytest.raises(services.PromotionError) as refused:
-        vote(round_, voting_round, secretary, voting=9, present=6, figures=[(6, 0, 0), (6, 0, 0)])
+        vote(round_, voting_round, secretary, voting=9, present=6, figures=[(6, 0, 0), (6, 0, 0)], reason="1人请假")
     assert "未超过三分之二（至少须7人）" in refused.value.message_dict["present_members"][0]
-    vote(round_, voting_round, secretary, voting=9, present=7, figures=[(5, 1, 1), (4, 3, 0)])
+    vote(round_, voting_round, secretary, voting=9, present=7, figures=[(5, 1, 1), (4, 3, 0)], reason="1人请假")
     assert [Nomination.objects.get(pk=n.pk).passed for n in voting_round] == [True, False]
 
 
