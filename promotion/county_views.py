@@ -115,7 +115,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "overview": data,
             "year": year,
             "years": range(today.year + 1, today.year - YEARS_BACK - 1, -1),
-            "stage_rows": [(row, [row.counts[stage] for stage, _label in data.stages]) for row in data.rows],
+            "stage_rows": [(row, [(stage, row.counts[stage]) for stage, _label in data.stages]) for row in data.rows],
             "totals": [data.totals[stage] for stage, _label in data.stages],
             "grand_total": sum(row.total for row in data.rows),
             "overdue_total": sum(row.overdue_reports for row in data.rows),

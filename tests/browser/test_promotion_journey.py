@@ -2,7 +2,7 @@
 preliminary list (seeing why an ineligible member cannot be listed) through the opinions, the branch
 general meeting's vote and publicity to the submission; township staff return one case and approve the
 other; the secretary prints the recommendation form, hands the approved case over and files its first
-monthly follow-up report.
+monthly follow-up report; county staff find the case counted in its new stage on the overview.
 
 As in test_journeys, the UI's text is not asserted: elements are found by form field names, by link
 targets built with reverse(), by data-testid and by data from the fixtures. Dates are explicit and in
@@ -195,6 +195,23 @@ def test_a_round_from_the_preliminary_list_to_the_first_follow_up_report(
     expect(page.get_by_test_id("timeline")).to_contain_text("认真学习党章")
     assert FollowUpReport.objects.get(case=cases["王芳"]).month == today.replace(day=1)
     screenshot(page, "/tmp/journey-promotion-case.png")
+
+    # County staff open the overview (推优总览) from the menu: under township A, 王芳's case is counted
+    # as recommended, 李明's as returned, 陈静's still in cultivation.
+    county = browser.new_context(locale="zh-CN", **DESKTOP)
+    desk = county.new_page()
+    try:
+        sign_in(desk, base, people["county_staff"].username)
+        overview_url = reverse("promotion:overview")
+        desk.locator(f'nav a[href="{overview_url}"]').first.click()
+        desk.wait_for_url(base + overview_url)
+        row = desk.get_by_test_id("stage-table").locator(f'tr[data-unit="{tree["township_a"].pk}"]')
+        for stage in (Stage.RECOMMENDED, Stage.RETURNED, Stage.CULTIVATION):
+            expect(row.locator(f'td[data-stage="{stage}"]')).to_have_text("1")
+        expect(row.locator(f'td[data-stage="{Stage.IN_REVIEW}"]')).to_have_text("0")
+        screenshot(desk, "/tmp/journey-promotion-overview.png")
+    finally:
+        county.close()
 
 
 def _label(page: Page, choice) -> str:
