@@ -67,6 +67,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _queue_rows(page.object_list)
     query_string = urlencode({key: value for key, value in filters.items() if value})
+    # Where a decision brings the reviewer back: this page of the queue, with its filters and order.
+    here = urlencode(
+        {key: value for key, value in filters.items() if value} | ({"page": page.number} if page.number > 1 else {})
+    )
     return render(
         request,
         "promotion/review/queue.html",
@@ -79,7 +83,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "sectors": Sector.choices,
             "query_string": query_string,
             "form": ReviewDecisionForm(),
-            "back": f"{reverse('promotion:review-queue')}?{query_string}",
+            "back": f"{reverse('promotion:review-queue')}?{here}" if here else reverse("promotion:review-queue"),
         },
     )
 
@@ -159,10 +163,11 @@ def _report(request: HttpRequest, decision: str, outcomes: list[Outcome]) -> Non
 
 
 def _safe_back(request: HttpRequest) -> str:
-    """Back to the queue with its filters (never to another site)."""
-    back = request.POST.get("back", "")
+    """Back to the queue with its filters, order and page (posted, or in the review page's address);
+    only ever the queue itself, never another page or site."""
+    back = request.POST.get("back") or request.GET.get("back", "")
     queue = reverse("promotion:review-queue")
-    return back if back.startswith(queue) else queue
+    return back if back == queue or back.startswith(f"{queue}?") else queue
 
 
 @login_required
@@ -201,6 +206,7 @@ def review_case(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_review(request.user, case):
         raise PermissionDenied
     form = ReviewDecisionForm(request.POST or None, initial={"cases": [case.pk]})
+    back = _safe_back(request)
     confirming = False
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["cases"] != [case.pk]:
@@ -210,7 +216,7 @@ def review_case(request: HttpRequest, pk: int) -> HttpResponse:
             (outcome,) = _decide(request.user, [case], form)
             if not outcome.error:
                 _report(request, form.cleaned_data["decision"], [outcome])
-                return redirect("promotion:review-queue")
+                return redirect(back)
             form.add_error(None, outcome.error)
             case.refresh_from_db()  # another reviewer may have decided meanwhile
     summary = selectors.review_summary(case)
@@ -227,5 +233,6 @@ def review_case(request: HttpRequest, pk: int) -> HttpResponse:
             "waiting": case.stage == Stage.IN_REVIEW,
             "days_waiting": (timezone.localdate() - timezone.localtime(case.stage_since).date()).days,
             "confirming": confirming,
+            "back": back,
         },
     )

@@ -1,14 +1,18 @@
 """The review queue of township and county staff: who may open it, what each case shows, decisions on
 one case or several at once (each through the service, each reported), and the query count."""
 
+from datetime import date
+from urllib.parse import urlencode
+
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils.html import escape
 
 from branches.models import Sector
-from promotion import services
-from promotion.models import CaseTransition, PromotionCase, Stage
+from promotion import review_views, services
+from promotion.models import CaseTransition, PromotionCase, Stage, Talk
 from tests.branches.test_scope_matrix import PERSONAS
 from tests.promotion.helpers import NOW
 from tests.promotion.staff_helpers import case_in_review
@@ -215,6 +219,57 @@ def test_the_way_back_stays_on_the_queue(login, people, waiting):
 
 
 # --- one case --------------------------------------------------------------------------------------
+
+
+def test_after_deciding_on_one_case_the_reviewer_is_back_on_the_same_page_of_the_queue(
+    login, people, waiting, monkeypatch
+):
+    """County staff filter the village branches, most recent first, one case a page: page 2 holds 甲一."""
+    monkeypatch.setattr(review_views, "PAGE_SIZE", 1)
+    client = login(people["county_staff"])
+    filters = {"sector": Sector.VILLAGE, "order": "recent", "page": "2"}
+    queue = client.get(QUEUE, filters)
+    (row,) = queue.context["rows"]
+    assert row.item.case == waiting["a1"]
+    back = f"{QUEUE}?{urlencode(filters)}"
+    review_url = f"{reverse('promotion:review-case', args=[waiting['a1'].pk])}?{urlencode({'back': back})}"
+    assert f'href="{escape(review_url)}"' in queue.content.decode()
+
+    page = client.get(review_url)
+    assert page.context["back"] == back
+    response = client.post(review_url, {"cases": [waiting["a1"].pk], "decision": "approve", "back": back})
+    assert response.status_code == 302 and response.url == back
+    assert stage_of(waiting["a1"]) == Stage.APPROVED
+
+
+def test_the_review_page_goes_back_to_the_queue_only(login, people, waiting):
+    client = login(people["county_staff"])
+    url = reverse("promotion:review-case", args=[waiting["a1"].pk])
+    for unsafe in [
+        "https://example.com/",
+        "//example.com/",
+        reverse("promotion:overview"),
+        f"{QUEUE}{waiting['a1'].pk}/",
+    ]:
+        assert client.get(url, {"back": unsafe}).context["back"] == QUEUE
+    response = client.post(url, {"cases": [waiting["a1"].pk], "decision": "approve", "back": "https://example.com/"})
+    assert response.url == QUEUE
+
+
+def test_the_review_page_shows_the_talks(login, people, waiting):
+    Talk.objects.create(
+        case=waiting["a1"],
+        held_on=date(2026, 5, 20),
+        held_by="党支部委员",
+        summary="谈心谈话记录",
+        recorded_by=people["county_staff"],
+    )
+    body = (
+        login(people["township_a_staff"])
+        .get(reverse("promotion:review-case", args=[waiting["a1"].pk]))
+        .content.decode()
+    )
+    assert "谈心谈话记录" in body and "党支部委员" in body
 
 
 def test_the_case_page_shows_what_the_branch_sent_up_and_decides(login, people, waiting):
