@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
-from members.models import Member
+from members.models import Member, MemberStatus
 from promotion import eligibility, workdays
 from promotion.eligibility import Eligibility
 from promotion.models import (
@@ -104,14 +104,32 @@ def _months(start: date, day: date) -> list[date]:
     return months
 
 
+def _left(cases: list[PromotionCase]) -> set[int]:
+    """The members of `cases` who have left the League (over age, mostly): after the hand-over their
+    case goes on with the Party, but the League no longer reports on them. Read from the loaded
+    members; a query only for cases loaded without them."""
+    left = {c.member_id for c in cases if PromotionCase.member.is_cached(c) and not c.member.is_active}
+    unloaded = {c.member_id for c in cases if not PromotionCase.member.is_cached(c)}
+    if unloaded:
+        left |= set(
+            Member.objects.filter(pk__in=unloaded).exclude(status=MemberStatus.ACTIVE).values_list("pk", flat=True)
+        )
+    return left
+
+
 def due_reports(cases: QuerySet[PromotionCase] | Iterable[PromotionCase], day: date) -> dict[int, list[DueReport]]:
     """Case id → the reports missing on `day`, oldest first: the quarterly cultivation reports of a case
     before its hand-over, counted from the quarter it was opened in; the monthly follow-up reports after
     it, counted from the month of the recommendation. A period is due once it has ended. Two queries
-    (three when given a queryset); cases with nothing missing are left out."""
+    (three when given a queryset); cases with nothing missing are left out. Follow-up reports are not
+    due on members who have left the League (read from the cases' members: load them with the cases)."""
+    if isinstance(cases, QuerySet):
+        cases = cases.select_related("member")
     cases = list(cases)
     cultivating = [c for c in cases if c.stage in CULTIVATION_STAGES]
     following = [c for c in cases if c.stage in FOLLOW_UP_STAGES and c.recommended_on]
+    left = _left(following) if following else set()
+    following = [c for c in following if c.member_id not in left]
     filed_quarters = set(
         CultivationReport.objects.filter(case__in=[c.pk for c in cultivating]).values_list("case_id", "year", "quarter")
     )
@@ -370,8 +388,8 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
     in_units = PromotionCase.objects.filter(subtree_filter(paths, "branch__path"))
     open_cases = list(
         in_units.open()
-        .select_related("branch")
-        .only("pk", "stage", "stage_since", "created_at", "recommended_on", "branch__path")
+        .select_related("branch", "member")
+        .only("pk", "stage", "stage_since", "created_at", "recommended_on", "branch__path", "member__status")
     )
     overdue = {case_id for case_id, reports in due_reports(open_cases, day).items() if any(r.overdue for r in reports)}
     counts: dict[str, dict[str, int]] = {unit.path: defaultdict(int) for unit in units}

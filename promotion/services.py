@@ -1170,12 +1170,19 @@ def _withdraw(case_id: int, *, reason: str, actor: User | None) -> PromotionCase
 
 
 def cases_withdraw_for_leaving(*, member: Member, actor: User) -> int:
-    """The member has left (over age, withdrawal, lapse, removal, out of the county): their open cases
-    are closed with the reason. Runs inside the caller's transaction, after its own checks."""
+    """The member has left (over age, withdrawal, lapse, removal, out of the county): their cases not yet
+    handed over are closed with the reason. Cases the branch has handed over stay open: the person is
+    the Party's to decide on now (most leave the League over age on the way to Party membership), and
+    its decisions are still recorded; only the follow-up reports stop (selectors.due_reports). Runs
+    inside the caller's transaction, after its own checks."""
     reason = _("The member left the League (%(status)s).") % {"status": MemberStatus(member.status).label}
     if member.leaving_reason:
         reason = f"{reason} {member.leaving_reason}"
-    case_ids = list(PromotionCase.objects.open().filter(member=member).order_by("pk").values_list("pk", flat=True))
+    case_ids = list(
+        PromotionCase.objects.filter(member=member, stage__in=CULTIVATION_STAGES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for case_id in case_ids:
         _withdraw(case_id, reason=reason, actor=actor)
     return len(case_ids)

@@ -9,7 +9,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 
 from members import lifecycle, transfers
-from promotion import services
+from promotion import selectors, services
 from promotion.models import Nomination, PlanTarget, PromotionCase, PromotionPlan, RoundStage, Stage
 from promotion.tasks import lapse_cases
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
@@ -80,6 +80,31 @@ def test_a_transfer_in_the_county_moves_the_open_cases(tree, people, member, cas
     # The receiving branch now works on the cases; the sending one no longer sees them.
     assert services.can_work_on_branch(people["secretary_b1"], in_review.branch)
     assert not PromotionCase.objects.visible_to(people["secretary_a1"]).exists()
+
+
+@pytest.mark.parametrize("stage", [Stage.RECOMMENDED, Stage.PROBATIONARY])
+def test_a_member_who_leaves_after_the_hand_over_keeps_the_party_stage_case(people, member, stage):
+    """Handed over to the Party: leaving the League (over age, mostly) does not close the case; the
+    Party's decisions are still recorded, and follow-up reports are no longer due."""
+    secretary = people["secretary_a1"]
+    case = at_stage(
+        make_case(member, recorder=secretary),
+        stage,
+        recommended_on=date(2026, 1, 5),
+        valid_until=date(2028, 1, 4),
+        activist_since=date(2026, 2, 1),
+        development_on=date(2026, 3, 1),
+        probationary_on=date(2026, 4, 1) if stage == Stage.PROBATIONARY else None,
+    )
+    if stage == Stage.RECOMMENDED:
+        assert selectors.due_reports([case], TODAY)
+    lifecycle.member_leave(actor=secretary, member=member, status="withdrawn", on_date=TODAY, reason="本人申请")
+    case.refresh_from_db()
+    assert case.stage == stage
+    assert selectors.due_reports([case], TODAY) == {}
+    decision = "development" if stage == Stage.RECOMMENDED else "full"
+    services.case_record_party_decision(case=case, decision=decision, decided_on=TODAY, actor=secretary)
+    assert PromotionCase.objects.get(pk=case.pk).stage in (Stage.DEVELOPMENT, Stage.FULL_MEMBER)
 
 
 def round_in(stage, tree, people, case):
