@@ -4,6 +4,7 @@ who looked at which handed-over case. Thin: scope, read through the selectors, c
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from urllib.parse import urlencode
 
 from auditlog.models import LogEntry
@@ -29,7 +30,7 @@ from promotion.models import PlanTarget, PromotionCase, PromotionPlan, Track
 from promotion.plan_forms import PlanForm
 
 PAGE_SIZE = 50
-# Years offered on the overview: the pipeline's recent past and the coming plan year.
+# Years offered on the overview and the plans: the pipeline's recent past and the coming plan year.
 YEARS_BACK = 5
 
 
@@ -78,13 +79,23 @@ def access_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _year(request: HttpRequest, today) -> int:
+def _years(today: date) -> range:
+    """The years the overview and the plans offer, latest first."""
+    return range(today.year + 1, today.year - YEARS_BACK - 1, -1)
+
+
+def _plan_editable(year: int, today: date) -> bool:
+    """Plans are made and corrected for last year, this year and next year; earlier ones stay as left."""
+    return today.year - 1 <= year <= today.year + 1
+
+
+def _year(request: HttpRequest, today: date) -> int:
     """The year asked for, if it is one the pages offer; this year otherwise."""
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
         return today.year
-    return year if today.year - YEARS_BACK <= year <= today.year + 1 else today.year
+    return year if year in _years(today) else today.year
 
 
 def _overview_units(user: User) -> list[Organization]:
@@ -114,7 +125,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "overview": data,
             "year": year,
-            "years": range(today.year + 1, today.year - YEARS_BACK - 1, -1),
+            "years": _years(today),
             "stage_rows": [(row, [(stage, row.counts[stage]) for stage, _label in data.stages]) for row in data.rows],
             "totals": [data.totals[stage] for stage, _label in data.stages],
             "grand_total": sum(row.total for row in data.rows),
@@ -157,7 +168,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "promotion/county/plan_list.html",
-        {"rows": rows, "year": year, "years": [today.year + 1, today.year, today.year - 1]},
+        {"rows": rows, "year": year, "years": _years(today), "editable": _plan_editable(year, today)},
     )
 
 
@@ -168,7 +179,7 @@ def plan_edit(request: HttpRequest, committee_pk: int, year: int) -> HttpRespons
     if committee.kind not in COMMITTEE_KINDS:
         raise Http404
     today = timezone.localdate()
-    if not today.year - 1 <= year <= today.year + 1:
+    if not _plan_editable(year, today):
         raise Http404
     plan = PromotionPlan.objects.filter(committee=committee, year=year).first()
     units = list(Organization.objects.subtree_of([committee.path]).branches().active().order_by("path"))

@@ -196,6 +196,19 @@ def test_a_bad_target_is_refused_and_nothing_is_saved(login, tree, people):
     assert not PromotionPlan.objects.exists()
 
 
+def test_the_plans_offer_the_overview_s_years_and_only_recent_ones_may_be_edited(login, tree, people):
+    client = login(people["county_staff"])
+    years = list(client.get(OVERVIEW).context["years"])
+    assert list(client.get(PLANS).context["years"]) == years == list(range(2027, 2020, -1))
+    for year, editable in [(2027, True), (2025, True), (2024, False), (2021, False)]:
+        response = client.get(PLANS, {"year": year})
+        assert response.context["year"] == year
+        edit_url = reverse("promotion:plan-edit", args=[tree["township_a"].pk, year])
+        assert (edit_url in response.content.decode()) is editable, year
+        assert ("已关闭" in response.content.decode()) is not editable, year
+        assert client.get(edit_url).status_code == (200 if editable else 404)
+
+
 def test_township_staff_list_only_their_committee_s_plan(login, tree, people):
     rows = login(people["township_b_staff"]).get(PLANS).context["rows"]
     assert [committee for committee, _plan, _tracks in rows] == [tree["township_b"]]
