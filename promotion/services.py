@@ -1070,6 +1070,9 @@ def case_record_party_decision(
     comment = (comment or "").strip()
     rules = settings.PROMOTION_RULES
     with transaction.atomic(), _audit(actor, case.branch, note=comment):
+        # The member before the case, in the order of the member's own services (leaving, transfers:
+        # member, then round, then case), so that the two never wait on each other in a circle.
+        member = Member.objects.select_for_update().get(pk=case.member_id)
         locked = _lock_case(case)
         transition = PARTY_DECISIONS[decision]
         if decision == "activist" and locked.track == Track.DEVELOPMENT:
@@ -1120,7 +1123,6 @@ def case_record_party_decision(
             decision
         )
         if status is not None:
-            member = Member.objects.select_for_update().get(pk=locked.member_id)
             member.political_status = status
             member.save(update_fields=["political_status", "updated_at"])
     return warnings

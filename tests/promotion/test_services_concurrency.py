@@ -123,6 +123,32 @@ def test_two_listings_in_the_branch_rounds_on_both_tracks_at_once(transactional_
     assert Nomination.objects.listed().filter(round__branch=tree["branch_a1"]).count() == 2
 
 
+def test_a_party_decision_and_a_transfer_at_once_take_turns(transactional_db, tree, people, slow_lock):
+    """Both lock the member before the case: no deadlock, both go through."""
+    from members import transfers
+
+    member = eligible_member(tree["branch_a1"], "调动", recorder=people["county_staff"])
+    case = at_stage(
+        make_case(member, recorder=people["secretary_a1"]),
+        Stage.DEVELOPMENT,
+        recommended_on=date(2026, 1, 5),
+        valid_until=date(2028, 1, 4),
+        activist_since=date(2025, 1, 5),
+        development_on=date(2026, 2, 1),
+    )
+    transfer = transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
+    with time_machine.travel(NOW, tick=True):
+        results = run_at_once(
+            lambda: services.case_record_party_decision(
+                case=case, decision="probationary", decided_on=NOW.date(), actor=people["county_staff"]
+            ),
+            lambda: transfers.transfer_approve(actor=people["secretary_b1"], transfer=transfer),
+        )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    case.refresh_from_db()
+    assert (case.stage, case.branch) == (Stage.PROBATIONARY, tree["branch_b1"])
+
+
 def test_two_lapse_sweeps_at_once_lapse_each_case_once(transactional_db, tree, people):
     for i in range(6):
         member = eligible_member(tree["branch_a1"], f"到期{i}", recorder=people["county_staff"])
