@@ -28,14 +28,15 @@ from branches.selectors import get_organization_for_user
 from promotion import selectors, services
 from promotion.models import PlanTarget, PromotionCase, PromotionPlan, Track
 from promotion.plan_forms import PlanForm
+from promotion.views import PAGE_SIZE
 
-PAGE_SIZE = 50
 # Years offered on the overview and the plans: the pipeline's recent past and the coming plan year.
 YEARS_BACK = 5
 
 
-def _require_staff(request: HttpRequest) -> None:
-    """County and township staff; everyone else is refused (403)."""
+def require_staff(request: HttpRequest) -> None:
+    """County and township staff (the reviewers too); everyone else, a branch secretary included, is
+    refused (403)."""
     if not (request.user.is_superuser or user_scope(request.user).has_role(*STAFF_ROLES)):
         raise PermissionDenied
 
@@ -45,7 +46,7 @@ def _require_staff(request: HttpRequest) -> None:
 def access_log(request: HttpRequest) -> HttpResponse:
     """Who opened which handed-over case (Party organizers' looks, recorded as accesses), for the
     cases in the staff member's scope."""
-    _require_staff(request)
+    require_staff(request)
     query = request.GET.get("q", "").strip()
     actor = request.GET.get("actor", "").strip()
     entries = LogEntry.objects.filter(
@@ -114,7 +115,7 @@ def _overview_units(user: User) -> list[Organization]:
 def overview(request: HttpRequest) -> HttpResponse:
     """The pipeline at a glance (推优总览): open cases by stage and unit, time in stage, overdue reports,
     and the year's funnel against the plans."""
-    _require_staff(request)
+    require_staff(request)
     today = timezone.localdate()
     year = _year(request, today)
     units = _overview_units(request.user)
@@ -158,7 +159,7 @@ def _plan_committees(user: User) -> list[Organization]:
 @require_safe
 def plan_list(request: HttpRequest) -> HttpResponse:
     """The year's plan of each committee the user manages, with its totals against what was done."""
-    _require_staff(request)
+    require_staff(request)
     today = timezone.localdate()
     year = _year(request, today)
     committees = _plan_committees(request.user)

@@ -252,3 +252,51 @@ class ObjectionResolveForm(forms.Form):
         widget=forms.RadioSelect,
     )
     resolution = forms.CharField(label=_("Resolution"), widget=textarea(3))
+
+
+class CaseIdsField(forms.Field):
+    """The ids of the cases ticked on the review queue (checkboxes named alike)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": _("Tick at least one case."), "invalid": _("Unknown case.")}
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class ReviewDecisionForm(forms.Form):
+    """One decision and one comment for every ticked case: return and reject must say why."""
+
+    DECISIONS = [
+        ("approve", _("Approve")),
+        ("return", _("Return to the branch")),
+        ("reject", _("Do not approve")),
+    ]
+    cases = CaseIdsField()
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect(attrs={"class": "form-check-input"})
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when returning or rejecting: the branch reads it."),
+    )
+    # Rejecting ends a case for good: the page asks once more before it goes through.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") in ("return", "reject") and not data.get("comment", "").strip():
+            self.add_error("comment", _("Say why: the branch needs the reason to act on it."))
+        return data
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.cleaned_data["decision"] == "reject" and not self.cleaned_data["confirmed"]

@@ -23,8 +23,8 @@ from branches.models import Role, User
 from branches.scope import user_scope
 from promotion.access import case_access_record
 from promotion.models import FollowUpReport, PromotionCase, Stage, Talk
+from promotion.views import PAGE_SIZE
 
-PAGE_SIZE = 50
 # The member's fields agreed for the hand-over; nothing else of the member record is read.
 HANDED_OVER_MEMBER_FIELDS = ("name", "sex", "birth_date", "education", "league_post", "joined_on")
 

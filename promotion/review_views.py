@@ -21,21 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from branches.models import COMMITTEE_KINDS, STAFF_ROLES, Organization, Sector, User
-from branches.scope import user_scope
+from branches.models import COMMITTEE_KINDS, Organization, Sector, User
 from promotion import selectors, services
+from promotion.county_views import require_staff
+from promotion.forms import ReviewDecisionForm
 from promotion.models import Nomination, Objection, PromotionCase, Stage
-from promotion.plan_forms import ReviewDecisionForm
-
-PAGE_SIZE = 50
-# Longest waiting first (the default), most recent first, or by branch (selectors.REVIEW_ORDERS).
-ORDERS = ("waiting", "recent", "branch")
-
-
-def _require_reviewer(request: HttpRequest) -> None:
-    """Reviewers are county and township staff; a branch secretary never reviews (403)."""
-    if not (request.user.is_superuser or user_scope(request.user).has_role(*STAFF_ROLES)):
-        raise PermissionDenied
+from promotion.views import PAGE_SIZE
 
 
 def _township_choices(user: User) -> list[Organization]:
@@ -51,13 +42,13 @@ def _filters(request: HttpRequest, townships: list[Organization]) -> dict[str, s
     return {
         "township": township if township in {str(t.pk) for t in townships} else "",
         "sector": sector if sector in Sector.values else "",
-        "order": order if order in ORDERS else "",
+        "order": order if order in selectors.REVIEW_ORDERS else "",
     }
 
 
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    _require_reviewer(request)
+    require_staff(request)
     townships = _township_choices(request.user)
     filters = _filters(request, townships)
     township = next((t for t in townships if str(t.pk) == filters["township"]), None)
@@ -175,7 +166,7 @@ def _safe_back(request: HttpRequest) -> str:
 def review_decide(request: HttpRequest) -> HttpResponse:
     """The decision on the cases ticked on the queue. A case out of the reviewer's scope is not found
     (404) and nothing is decided; rejecting asks for confirmation first."""
-    _require_reviewer(request)
+    require_staff(request)
     form = ReviewDecisionForm(request.POST)
     back = _safe_back(request)
     if not form.is_valid():

@@ -524,3 +524,22 @@ def test_the_follow_up_form_starts_on_the_earliest_month_missing(people, login, 
     response = login(people["secretary_a1"]).get(action_url(recommended, "follow-up-report"))
     assert response.context["form"].initial["month"] == date(2026, 3, 1)
     assert 'value="2026-03"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "month_only, style, shown",
+    [
+        (True, "short", "2025-09"),
+        (False, "short", "2025-09-15"),
+        (True, "long", "2025年9月"),
+        (False, "long", "2025年9月15日"),
+    ],
+)
+def test_the_party_application_date_is_shown_as_far_as_it_is_known(case, month_only, style, shown):
+    """One filter for the case page, the Party organizer's page and the printed form."""
+    from promotion.templatetags.promotion_ui import party_application_date
+
+    PromotionCase.objects.filter(pk=case.pk).update(
+        party_applied_on=date(2025, 9, 15), party_applied_month_only=month_only
+    )
+    assert party_application_date(PromotionCase.objects.get(pk=case.pk), style) == shown
