@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from branches.activity_selectors import quarter_start
@@ -101,4 +101,7 @@ def test_seeding_leaves_the_model_alone_for_everyone_else(db, monkeypatch):
     assert seed_activities(county) > 0
     (other,) = meanwhile
     assert other.created_at >= before
-    assert Activity.objects.exclude(pk=other.pk).filter(created_at__lt=before - timedelta(days=30)).exists()
+    seeded = Activity.objects.exclude(pk=other.pk)
+    assert seeded.filter(created_at__lt=before - timedelta(days=30)).exists()
+    # Each recorded on or after its day, none in the future.
+    assert not seeded.filter(Q(created_at__date__lt=F("held_on")) | Q(created_at__gt=timezone.now())).exists()
