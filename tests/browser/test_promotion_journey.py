@@ -13,6 +13,7 @@ submitted, whatever day the test runs.
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -149,8 +150,9 @@ def test_a_round_from_the_preliminary_list_to_the_first_follow_up_report(
         for name, decision, comment in [("李明", "return", "请补充思想汇报"), ("王芳", "approve", "同意推荐")]:
             staff.goto(base + reverse("promotion:review-queue"))
             review_url = reverse("promotion:review-case", args=[cases[name].pk])
-            staff.locator(f'main a[href="{review_url}"]').first.click()
-            staff.wait_for_url(base + review_url)
+            # The link carries the way back to the queue (its filters and page).
+            staff.locator(f'main a[href^="{review_url}?"]').first.click()
+            staff.wait_for_url(re.compile(re.escape(base + review_url) + r"\?back="))
             decide = staff.get_by_test_id("review-case-form")
             decide.locator(f"input[name=decision][value={decision}]").check()
             decide.locator("textarea[name=comment]").fill(comment)
