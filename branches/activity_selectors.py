@@ -107,22 +107,12 @@ def required_kinds(cadence: str) -> list[str]:
 # --- scope --------------------------------------------------------------------------------------
 
 
-def units_with_records(user: User) -> QuerySet[Organization]:
-    """Units whose branch life the user keeps or reads: those of their League roles (record scope,
-    as for members). Party organizers and instance-wide administrators have none."""
-    if user.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_filter(user_scope(user).record_paths))
-
-
-def get_unit_for_records(user: User, pk: int) -> Organization:
-    """The unit if it is in the user's record scope; 404 otherwise, the same as missing."""
-    return get_object_or_404(units_with_records(user), pk=pk)
-
-
 def get_activity_for_user(user: User, pk: int) -> Activity:
     return get_object_or_404(
-        Activity.objects.visible_to(user).select_related("organization", "themed_day_topic", "recorded_by"), pk=pk
+        Activity.objects.visible_to(user).select_related(
+            "organization", "themed_day_topic", "recorded_by", "voided_by"
+        ),
+        pk=pk,
     )
 
 

@@ -37,7 +37,7 @@ from branches.models import (
     User,
 )
 from branches.scope import user_scope
-from branches.services import _save_changed_fields
+from branches.services import _save_changed_fields, check_unit_active
 from members.models import Member, MemberStatus
 from members.services import may_edit_members_in
 
@@ -81,8 +81,7 @@ def _check_may_change(actor: User, activity: Activity) -> None:
     """A record changes only while its unit exists and the record stands (checked again under lock)."""
     unit = activity.organization
     _check_may_record(actor, unit)
-    if not unit.is_active:
-        raise ValidationError(_("%(unit)s has been dissolved; its record can no longer change.") % {"unit": unit})
+    check_unit_active(unit)
     if activity.is_voided:
         raise ValidationError(_("This record has been voided; it can no longer change."))
 
@@ -305,10 +304,7 @@ def activity_record(
 ) -> Activity:
     """Record a meeting or activity the unit held, with its attendance and attachments."""
     _check_may_record(actor, organization)
-    if not organization.is_active:
-        raise ValidationError(
-            _("%(unit)s has been dissolved; its record can no longer change.") % {"unit": organization}
-        )
+    check_unit_active(organization)
     checked = _check_activity(organization, data, attendance, files, today=timezone.localdate())
     stored: list[str] = []
     scope = user_scope(actor)

@@ -54,6 +54,7 @@ from branches.models import (
     subtree_filter,
 )
 from branches.scope import user_scope
+from branches.selectors import get_unit_for_records
 from branches.views import _breadcrumbs
 from members.exports import neutralize
 
@@ -86,7 +87,7 @@ def activities_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def unit_activity_list(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = selectors.get_unit_for_records(request.user, pk)
+    unit = get_unit_for_records(request.user, pk)
     today = timezone.localdate()
     filters = ActivityFilterForm(request.GET or None)
     activities = (
@@ -134,7 +135,7 @@ def _month_param(value: str | None, today: date) -> date:
 
 @login_required
 def unit_activity_calendar(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = selectors.get_unit_for_records(request.user, pk)
+    unit = get_unit_for_records(request.user, pk)
     month = _month_param(request.GET.get("month"), timezone.localdate())
     weeks = selectors.month_calendar(unit, month)
     return render(
@@ -237,7 +238,7 @@ def _activity_form_page(request: HttpRequest, unit: Organization, activity: Acti
 
 @login_required
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = selectors.get_unit_for_records(request.user, pk)
+    unit = get_unit_for_records(request.user, pk)
     if not unit.is_active:
         return _refuse_dissolved(request, unit)
     return _activity_form_page(request, unit, None)
