@@ -1,7 +1,8 @@
 """Every write of the 推优 pipeline (issue 5; domain.md §0, §6; rules in settings.PROMOTION_RULES).
 
-Each service checks the actor's role and scope, then, in one transaction with the case (or round) row
-locked, checks the stage and the rules and makes the change. A case moves only through a transition of
+Each service, in one transaction with the case (or round) row locked, checks the actor's role and scope
+(on a case, against the locked row: the object passed in may be stale, its member having moved to
+another branch since), the stage and the rules, and makes the change. A case moves only through a transition of
 its table (promotion/models.py): `_step` calls the django-fsm method, saves the stage, and writes exactly
 one `CaseTransition` (the pipeline's history) and one audit entry (who, when, from → to, comment).
 
@@ -237,6 +238,15 @@ def _lock_case(case: PromotionCase) -> PromotionCase:
     return PromotionCase.objects.select_for_update(of=("self",)).select_related("branch", "member").get(pk=case.pk)
 
 
+def _lock_case_as(case: PromotionCase, actor: User) -> PromotionCase:
+    """The case locked, and the actor checked against the locked row's branch: the object the caller
+    passed may be stale (the member, and the case with them, may have moved to another branch since it
+    was read), so the early check on it alone would let the old branch's secretary act on the case."""
+    locked = _lock_case(case)
+    _require_branch_worker(actor, locked.branch)
+    return locked
+
+
 def _lock_cases(ids: Iterable[int]) -> dict[int, PromotionCase]:
     """Several cases locked in primary-key order, so two writers never wait on each other in a circle."""
     cases = PromotionCase.objects.select_for_update(of=("self",)).select_related("branch", "member")
@@ -337,7 +347,6 @@ def case_open(
 ) -> PromotionCase:
     """Open a member's case on a track from their Party application (recorded to the month at least;
     with `month_only` the date is kept as the month's first day)."""
-    _require_branch_worker(actor, member.branch)
     if track not in Track.values:
         raise PromotionError({"track": _("Choose the track.")})
     if month_only:
@@ -354,7 +363,8 @@ def case_open(
     elif activist_since is not None:
         raise PromotionError({"activist_since": _("The activist date belongs to the development track.")})
     with transaction.atomic(), _audit(actor, member.branch):
-        locked = Member.objects.select_for_update().get(pk=member.pk)
+        locked = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+        _require_branch_worker(actor, locked.branch)  # the member may have moved since `member` was read
         if not locked.is_active:
             raise PromotionError(_("%(name)s is not an active member.") % {"name": locked.name})
         if locked.political_status != PoliticalStatus.LEAGUE_MEMBER:
@@ -395,7 +405,6 @@ def cultivation_report_file(
     *, case: PromotionCase, year: int, quarter: int, content: str, actor: User
 ) -> CultivationReport:
     """The branch's quarterly report to the Party organization before recommendation (推荐前培养)."""
-    _require_branch_worker(actor, case.branch)
     content = _text(content, "content", _("Write the report."))
     if quarter not in (1, 2, 3, 4):
         raise PromotionError({"quarter": _("Choose a quarter from 1 to 4.")})
@@ -404,7 +413,7 @@ def cultivation_report_file(
     if (year, quarter) < workdays.quarter_of(case.party_applied_on):
         raise PromotionError({"quarter": _("This quarter is before the member's Party application.")})
     with transaction.atomic(), _audit(actor, case.branch):
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
         if locked.stage not in CULTIVATION_STAGES:
             raise PromotionError(
                 _("Cultivation reports are filed before the hand-over; this case is at the stage “%(stage)s”.")
@@ -428,7 +437,6 @@ def follow_up_report_file(
     *, case: PromotionCase, month: date, thinking: str, work: str, study: str, actor: User
 ) -> FollowUpReport:
     """The monthly report on a recommended person's thinking, work and study (推荐后继续培养考察)."""
-    _require_branch_worker(actor, case.branch)
     month = workdays.month_start(month)
     texts = {
         "thinking": _text(thinking, "thinking", _("Describe the member's thinking.")),
@@ -438,7 +446,7 @@ def follow_up_report_file(
     if month > _today():
         raise PromotionError({"month": _("This month has not begun yet.")})
     with transaction.atomic(), _audit(actor, case.branch):
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
         if locked.stage not in FOLLOW_UP_STAGES:
             raise PromotionError(
                 _(
@@ -459,12 +467,11 @@ def follow_up_report_file(
 
 def talk_record(*, case: PromotionCase, held_on: date, held_by: str, summary: str, actor: User) -> Talk:
     """A heart-to-heart talk (谈心谈话) with the member, at any open stage."""
-    _require_branch_worker(actor, case.branch)
     held_by = _text(held_by, "held_by", _("Say who held the talk."))
     summary = _text(summary, "summary", _("Summarize the talk."))
     _not_in_future(held_on, "held_on")
     with transaction.atomic(), _audit(actor, case.branch):
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
         if not locked.is_open:
             raise PromotionError(_("The case is closed (%(stage)s).") % {"stage": locked.get_stage_display()})
         return Talk.objects.create(case=locked, held_on=held_on, held_by=held_by, summary=summary, recorded_by=actor)
@@ -932,13 +939,13 @@ def case_review(
     and rejecting need a reason. Of two reviewers deciding at once, one wins; the other is told."""
     if decision not in REVIEW_DECISIONS:
         raise PromotionError({"decision": _("Choose a decision.")})
-    if not can_review(actor, case):
-        raise PermissionDenied
     comment = (comment or "").strip()
     if decision != "approve" and not comment:
         raise PromotionError({"comment": _("Give the reason for returning or rejecting the case.")})
     with transaction.atomic():
         locked = _lock_case(case)
+        if not can_review(actor, locked):  # on the locked row: the case may have moved since it was read
+            raise PermissionDenied
         if locked.stage != Stage.IN_REVIEW:
             decided = (
                 locked.transitions.filter(action__in=REVIEW_TRANSITIONS)
@@ -963,10 +970,9 @@ def case_review(
 
 def case_resubmit(*, case: PromotionCase, comment: str, actor: User) -> PromotionCase:
     """A returned case goes back to review, with what the branch changed."""
-    _require_branch_worker(actor, case.branch)
     comment = _text(comment, "comment", _("Say what was changed since the case was returned."))
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
         if locked.stage != Stage.RETURNED:
             raise _wrong_stage(locked, "submit_for_review")
         _step(locked, "submit_for_review", actor=actor, comment=comment)
@@ -1003,31 +1009,11 @@ def case_hand_over(
 ) -> PromotionCase:
     """The branch hands the signed form to the Party organization (by default the one paired with the
     branch or the nearest unit above it); the recommendation's validity starts that day."""
-    _require_branch_worker(actor, case.branch)
     _not_in_future(handed_over_on, "handed_over_on")
-    party_organization = party_organization or paired_party_organization(case.branch)
-    if party_organization is None:
-        raise PromotionError(
-            {
-                "party_organization": _(
-                    "No Party organization is paired with this branch or a unit above it; choose one."
-                )
-            }
-        )
-    if party_organization.county_id != _county_id(case.branch):
-        raise PromotionError({"party_organization": _("Choose a Party organization of this county.")})
-    # A wrong pick would send the member's record to an unrelated organizer: branch workers hand over
-    # only along the branch's own pairings; county staff (those who may allow exceptions) may choose
-    # any Party organization of the county.
-    if (
-        not can_allow_exception_in(actor, case.branch)
-        and not hand_over_party_organizations(case.branch).filter(pk=party_organization.pk).exists()
-    ):
-        raise PromotionError(
-            {"party_organization": _("Choose the Party organization paired with the branch or with a unit above it.")}
-        )
     with transaction.atomic():
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
+        # The pairings of the locked row's branch (the case may have moved since it was read).
+        party_organization = _hand_over_target(locked.branch, party_organization, actor)
         if locked.stage == Stage.APPROVED and handed_over_on < timezone.localtime(locked.stage_since).date():
             raise PromotionError({"handed_over_on": _("The hand-over comes after the approval.")})
         # Valid for N years including the first day: recommended on 1 March 2026, valid until 28
@@ -1045,6 +1031,34 @@ def case_hand_over(
             },
         )
     return locked
+
+
+def _hand_over_target(
+    branch: Organization, party_organization: PartyOrganization | None, actor: User
+) -> PartyOrganization:
+    """The Party organization a case of `branch` is handed to: the one chosen, checked, or the paired one."""
+    party_organization = party_organization or paired_party_organization(branch)
+    if party_organization is None:
+        raise PromotionError(
+            {
+                "party_organization": _(
+                    "No Party organization is paired with this branch or a unit above it; choose one."
+                )
+            }
+        )
+    if party_organization.county_id != _county_id(branch):
+        raise PromotionError({"party_organization": _("Choose a Party organization of this county.")})
+    # A wrong pick would send the member's record to an unrelated organizer: branch workers hand over
+    # only along the branch's own pairings; county staff (those who may allow exceptions) may choose
+    # any Party organization of the county.
+    if (
+        not can_allow_exception_in(actor, branch)
+        and not hand_over_party_organizations(branch).filter(pk=party_organization.pk).exists()
+    ):
+        raise PromotionError(
+            {"party_organization": _("Choose the Party organization paired with the branch or with a unit above it.")}
+        )
+    return party_organization
 
 
 def _county_id(unit: Organization) -> int:
@@ -1065,7 +1079,6 @@ def case_record_party_decision(
     records the Party's decision rather than making it."""
     if decision not in PARTY_DECISIONS:
         raise PromotionError({"decision": _("Choose the decision.")})
-    _require_branch_worker(actor, case.branch)
     _not_in_future(decided_on, "decided_on")
     comment = (comment or "").strip()
     rules = settings.PROMOTION_RULES
@@ -1073,7 +1086,7 @@ def case_record_party_decision(
         # The member before the case, in the order of the member's own services (leaving, transfers:
         # member, then round, then case), so that the two never wait on each other in a circle.
         member = Member.objects.select_for_update().get(pk=case.member_id)
-        locked = _lock_case(case)
+        locked = _lock_case_as(case, actor)
         transition = PARTY_DECISIONS[decision]
         if decision == "activist" and locked.track == Track.DEVELOPMENT:
             raise PromotionError({"decision": _("On this track the member is already a Party activist.")})
@@ -1130,10 +1143,9 @@ def case_record_party_decision(
 
 def case_withdraw(*, case: PromotionCase, reason: str, actor: User) -> PromotionCase:
     """Close an open case with a reason (e.g. the member asked to); nothing recorded is removed."""
-    _require_branch_worker(actor, case.branch)
     reason = _text(reason, "reason", _("Give the reason."))
     with transaction.atomic(), _audit(actor, case.branch, note=reason):
-        return _withdraw(case.pk, reason=reason, actor=actor)
+        return _withdraw(case.pk, reason=reason, actor=actor, check_worker=True)
 
 
 def _lock_open_round_of(case_id: int) -> tuple[Nomination | None, PromotionRound | None]:
@@ -1146,10 +1158,13 @@ def _lock_open_round_of(case_id: int) -> tuple[Nomination | None, PromotionRound
     return listed, _lock_round(listed.round)
 
 
-def _withdraw(case_id: int, *, reason: str, actor: User | None) -> PromotionCase:
-    """Withdraw a case, taking it off a round still under way."""
+def _withdraw(case_id: int, *, reason: str, actor: User | None, check_worker: bool = False) -> PromotionCase:
+    """Withdraw a case, taking it off a round still under way. With `check_worker`, the actor is
+    checked against the locked case's branch (a user's request; the leaving hook has checked its own)."""
     listed, round = _lock_open_round_of(case_id)
     (case,) = _lock_cases([case_id]).values()
+    if check_worker:
+        _require_branch_worker(actor, case.branch)
     if not case.is_open:
         raise _wrong_stage(case, "withdraw")
     stage = case.stage
