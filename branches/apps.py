@@ -52,8 +52,10 @@ class BranchesConfig(AppConfig):
         )
         # Password events are recorded explicitly (account_services), once each.
         auditlog.register(User, include_fields=["username", "full_name", "phone", "email", "is_active"])
-        from branches import activity_reminders  # noqa: F401  (registers the branch-life reminder rule)
-        from branches import checks  # noqa: F401  (registers the system checks of the League rules)
+        from branches import (
+            activity_reminders,  # noqa: F401  (registers the branch-life reminder rule)
+            checks,  # noqa: F401  (registers the system checks of the League rules)
+        )
         from branches.models import Activity, ThemedDayTopic
 
         # Attendance and attachments are recorded explicitly on the activity (branches.activity_services).
