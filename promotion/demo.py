@@ -329,7 +329,7 @@ class PipelineDemo:
     def submit(self, place: Place, round: PromotionRound) -> date:
         day = round.publicity_ends_on + timedelta(days=1)
         with self.on(day):
-            services.round_submit(round=round, actor=place.secretary, today=day)
+            services.round_submit(round=round, actor=place.secretary)
         return day
 
     def through_round(self, place: Place, cases: list[PromotionCase], listed_on: date) -> tuple[PromotionRound, date]:

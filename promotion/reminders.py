@@ -5,7 +5,8 @@
   county's staff once it is `escalate_county_days` overdue.
 - The quarterly cultivation report before recommendation: the branch's secretaries, from the end of
   the quarter until the due day.
-- Publicity over with no unresolved objection: the branch's secretaries, to submit the round.
+- Publicity over with no unresolved objection against a candidate still in it: the branch's
+  secretaries, to submit the round.
 - Cases waiting for review longer than `review_waiting_days`: the reviewers (the committee above).
 
 Reminders are grouped by branch (or committee) and period, so that a branch hears once about all its
@@ -33,13 +34,13 @@ from branches.notifications import Reminder, Rule, register, unit_role_holders
 from promotion.models import (
     CULTIVATION_STAGES,
     FOLLOW_UP_STAGES,
-    Objection,
     PromotionCase,
     PromotionRound,
     RoundStage,
     Stage,
 )
 from promotion.selectors import DueReport, committees_above, due_reports
+from promotion.services import blocking_objections
 
 ESCALATION_CATCH_UP_DAYS = 31
 BRANCH, TOWNSHIP, COUNTY = "branch", "township", "county"
@@ -171,7 +172,7 @@ def cultivation_reports(day: date) -> Iterator[Reminder]:
 
 def publicity_ended(day: date) -> Iterator[Reminder]:
     """Rounds whose publicity has ended with every objection resolved: submit them for review."""
-    unresolved = Objection.objects.filter(nomination__round=OuterRef("pk"), resolved_on__isnull=True)
+    unresolved = blocking_objections(OuterRef("pk"), OuterRef("branch_id"))
     rounds = list(
         PromotionRound.objects.filter(stage=RoundStage.PUBLICITY, publicity_ends_on__lt=day)
         .exclude(Exists(unresolved))

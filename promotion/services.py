@@ -742,6 +742,8 @@ def round_record_vote(
                 }
             )
         nominations = list(locked.nominations.listed().select_related("case__member").order_by("pk"))
+        if not nominations:  # everyone was taken off the list after opinions opened: no vote to record
+            raise PromotionError(_("Nobody is on the list any more: there is no one to vote on. Close the round."))
         missing = [n.case.member.name for n in nominations if n.pk not in votes]
         if missing:
             raise PromotionError(_("Enter the votes for %(names)s.") % {"names": "、".join(missing)})
@@ -799,6 +801,10 @@ def _round_candidates(round: PromotionRound, stage: str) -> list[Nomination]:
     )
 
 
+PUBLICITY_START_PAST_DAYS = 7
+PUBLICITY_START_AHEAD_DAYS = 30
+
+
 def round_start_publicity(*, round: PromotionRound, starts_on: date, actor: User) -> PromotionRound:
     """Publicity (公示) of those who passed, for the configured number of working days."""
     _require_branch_worker(actor, round.branch)
@@ -807,6 +813,24 @@ def round_start_publicity(*, round: PromotionRound, starts_on: date, actor: User
         _require_round_stage(locked, RoundStage.VOTED)
         if starts_on < locked.meeting_on:
             raise PromotionError({"starts_on": _("Publicity starts after the meeting.")})
+        # The start is recorded when the notice goes up, give or take a few days' delay in entering it:
+        # a start long past would backdate a publicity nobody saw (its working days would have run out
+        # before anyone could object), and a start far ahead is a typo rather than a plan.
+        today = _today()
+        if starts_on < today - timedelta(days=PUBLICITY_START_PAST_DAYS):
+            raise PromotionError(
+                {
+                    "starts_on": _("Publicity cannot start more than %(days)d days ago.")
+                    % {"days": PUBLICITY_START_PAST_DAYS}
+                }
+            )
+        if starts_on > today + timedelta(days=PUBLICITY_START_AHEAD_DAYS):
+            raise PromotionError(
+                {
+                    "starts_on": _("Publicity cannot start more than %(days)d days from now.")
+                    % {"days": PUBLICITY_START_AHEAD_DAYS}
+                }
+            )
         candidates = _round_candidates(locked, Stage.VOTED)
         if not candidates:
             raise PromotionError(_("Nobody in this round is waiting for publicity."))
@@ -869,6 +893,20 @@ def objection_resolve(*, objection: Objection, upheld: bool, resolution: str, ac
     return locked
 
 
+def blocking_objections(round: PromotionRound | OuterRef, branch_id: int | OuterRef) -> QuerySet[Objection]:
+    """The unresolved objections that hold a round's submission back: only those against candidates
+    still in its publicity (on the list, the case in publicity in the round's branch). A candidate
+    withdrawn or moved away is out of the round; an objection left open against them must not block
+    the others. `round` and `branch_id` may be OuterRefs (the reminder's subquery)."""
+    return Objection.objects.filter(
+        nomination__round=round,
+        resolved_on__isnull=True,
+        nomination__removed_at__isnull=True,
+        nomination__case__stage=Stage.PUBLICITY,
+        nomination__case__branch_id=branch_id,
+    )
+
+
 def _close_round_if_nobody_left(round: PromotionRound) -> None:
     """A round (locked by the caller) whose candidates have all gone (an objection upheld, a case
     withdrawn) ends: nobody is left to vote on, publicize or submit."""
@@ -902,10 +940,10 @@ def round_close(*, round: PromotionRound, reason: str, actor: User) -> Promotion
     return locked
 
 
-def round_submit(*, round: PromotionRound, actor: User, today: date | None = None) -> PromotionRound:
+def round_submit(*, round: PromotionRound, actor: User) -> PromotionRound:
     """After publicity, with every objection resolved, the candidates go to the committee above."""
     _require_branch_worker(actor, round.branch)
-    today = today or _today()
+    today = _today()
     with transaction.atomic(), _audit(actor, round.branch):
         locked = _lock_round(round)
         _require_round_stage(locked, RoundStage.PUBLICITY)
@@ -914,7 +952,7 @@ def round_submit(*, round: PromotionRound, actor: User, today: date | None = Non
                 _("Publicity runs until %(day)s; submit the round after it ends.")
                 % {"day": locked.publicity_ends_on.isoformat()}
             )
-        open_objections = Objection.objects.filter(nomination__round=locked, resolved_on__isnull=True)
+        open_objections = blocking_objections(locked, locked.branch_id)
         names = sorted(set(open_objections.values_list("nomination__case__member__name", flat=True)))
         if names:
             raise PromotionError(

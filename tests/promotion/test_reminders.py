@@ -13,7 +13,7 @@ from branches.models import Notification
 from branches.notifications import RULES, preview_rule, run_rule
 from branches.tasks import run_reminders
 from promotion import services
-from promotion.models import CultivationReport, FollowUpReport, PromotionCase, RoundStage, Stage
+from promotion.models import CultivationReport, FollowUpReport, Nomination, Objection, PromotionCase, RoundStage, Stage
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -206,3 +206,20 @@ def test_the_daily_run_includes_the_pipeline_s_rules_and_sends_nothing_twice(rec
     assert first["promotion_follow_up"] == 3
     assert {second[rule] for rule in PROMOTION_RULES} == {0}
     assert Notification.objects.filter(kind="promotion").count() == 3
+
+
+def test_an_open_objection_to_a_withdrawn_candidate_does_not_stop_the_prompt(tree, people, round_in_publicity):
+    round_, _nomination = round_in_publicity
+    secretary = people["secretary_a1"]
+    other = services.case_open(
+        member=eligible_member(tree["branch_a1"], "撤回者", recorder=people["county_staff"]),
+        track="activist",
+        party_applied_on=date(2025, 9, 1),
+        actor=secretary,
+    )
+    # A second candidate in the same publicity, then withdrawn with an objection left open.
+    extra = Nomination.objects.create(round=round_, case=at_stage(other, Stage.PUBLICITY), passed=True)
+    Objection.objects.create(nomination=extra, received_on=TODAY, content="异议", recorded_by=secretary)
+    with time_machine.travel(NOW, tick=False):
+        services.case_withdraw(case=other, reason="本人申请", actor=secretary)
+    assert run_rule("promotion_publicity_ended", date(2026, 6, 17)) == 2

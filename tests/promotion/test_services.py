@@ -68,6 +68,12 @@ def vote(round_, nominations, actor, *, voting=10, present=8, figures=None, reas
     )
 
 
+def submit_on(round_, actor, day):
+    """Submit the round on a given day (the service takes today from the clock)."""
+    with time_machine.travel(day, tick=False):
+        return services.round_submit(round=round_, actor=actor)
+
+
 def stage_of(obj):
     return type(obj).objects.get(pk=obj.pk).stage
 
@@ -100,8 +106,8 @@ def test_a_round_from_the_preliminary_list_to_review(round_, cases, secretary):
     publicity = services.round_start_publicity(round=round_, starts_on=TODAY, actor=secretary)
     assert (publicity.publicity_starts_on, publicity.publicity_ends_on) == (TODAY, PUBLICITY_END)
     with pytest.raises(services.PromotionError, match="公示至2026-06-16结束"):
-        services.round_submit(round=round_, actor=secretary, today=PUBLICITY_END)
-    services.round_submit(round=round_, actor=secretary, today=PUBLICITY_END + timedelta(days=1))
+        submit_on(round_, secretary, PUBLICITY_END)
+    submit_on(round_, secretary, PUBLICITY_END + timedelta(days=1))
     assert stage_of(round_) == RoundStage.SUBMITTED
     assert stage_of(cases[0]) == Stage.IN_REVIEW
     assert list(cases[0].transitions.values_list("action", flat=True)) == [
@@ -442,11 +448,11 @@ def test_an_unresolved_objection_holds_the_round_back(round_, cases, secretary):
     objection = services.objection_record(nomination=first, received_on=TODAY, content="工作不够积极", actor=secretary)
     after = PUBLICITY_END + timedelta(days=1)
     with pytest.raises(services.PromotionError, match="报送前请先处理对团员0的异议"):
-        services.round_submit(round=round_, actor=secretary, today=after)
+        submit_on(round_, secretary, after)
     services.objection_resolve(objection=objection, upheld=False, resolution="经核实不属实", actor=secretary)
     with pytest.raises(services.PromotionError, match="已处理"):
         services.objection_resolve(objection=objection, upheld=True, resolution="再议", actor=secretary)
-    services.round_submit(round=round_, actor=secretary, today=after)
+    submit_on(round_, secretary, after)
     assert {stage_of(c) for c in cases[:2]} == {Stage.IN_REVIEW}
 
 
@@ -469,7 +475,7 @@ def test_an_upheld_objection_returns_the_case_and_the_last_one_ends_the_round(ro
 @pytest.fixture
 def in_review(round_, cases, secretary):
     in_publicity(round_, cases, secretary)
-    services.round_submit(round=round_, actor=secretary, today=PUBLICITY_END + timedelta(days=1))
+    submit_on(round_, secretary, PUBLICITY_END + timedelta(days=1))
     return PromotionCase.objects.get(pk=cases[0].pk)
 
 
@@ -489,7 +495,8 @@ def test_a_returned_case_is_resubmitted_and_approved(people, in_review, secretar
     services.case_resubmit(case=in_review, comment="已补充", actor=secretary)
     services.case_review(case=in_review, decision="approve", comment="", actor=people["county_staff"])
     assert stage_of(in_review) == Stage.APPROVED
-    assert list(in_review.transitions.values_list("action", flat=True))[-3:] == [
+    # In the order taken (the submission was dated after publicity; the clock went back for the rest).
+    assert list(in_review.transitions.order_by("pk").values_list("action", flat=True))[-3:] == [
         "return_to_branch",
         "submit_for_review",
         "approve",
@@ -762,3 +769,37 @@ def test_every_missing_reason_is_asked_for_at_once(roster, round_, secretary):
     with pytest.raises(services.PromotionError) as refused:
         services.round_nominate(round=round_, case=case, actor=secretary)
     assert set(refused.value.message_dict) == {"short_wait_reason", "exception_reason"}
+
+
+def test_no_vote_is_recorded_when_everyone_was_taken_off_the_list(round_, cases, secretary):
+    (nomination,) = listed(round_, cases[:1], secretary)
+    services.round_open_opinions(round=round_, actor=secretary)
+    services.round_remove_nominee(nomination=nomination, actor=secretary, reason="本人暂缓")
+    with pytest.raises(services.PromotionError, match="名单上已无人选，无需表决"):
+        services.round_record_vote(
+            round=round_, meeting_on=TODAY, voting_members=10, present_members=8, votes={}, actor=secretary
+        )
+    round_.refresh_from_db()
+    assert (round_.stage, round_.meeting_on, round_.present_members) == (RoundStage.OPINIONS, None, None)
+
+
+def test_an_open_objection_to_a_withdrawn_candidate_does_not_hold_the_round_back(round_, cases, secretary):
+    first, _second = in_publicity(round_, cases, secretary)
+    services.objection_record(nomination=first, received_on=TODAY, content="工作不够积极", actor=secretary)
+    services.case_withdraw(case=cases[0], reason="本人申请撤回", actor=secretary)
+    submit_on(round_, secretary, PUBLICITY_END + timedelta(days=1))
+    assert (stage_of(cases[0]), stage_of(cases[1])) == (Stage.WITHDRAWN, Stage.IN_REVIEW)
+
+
+def test_publicity_starts_within_a_week_back_and_a_month_ahead(round_, cases, secretary):
+    nominations = listed(round_, cases[:2], secretary)
+    services.round_open_opinions(round=round_, actor=secretary)
+    vote(round_, nominations, secretary)
+    with pytest.raises(services.PromotionError, match="公示开始日期不能晚于30天后"):
+        services.round_start_publicity(round=round_, starts_on=TODAY + timedelta(days=31), actor=secretary)
+    with time_machine.travel(TODAY + timedelta(days=8), tick=False):
+        with pytest.raises(services.PromotionError, match="公示开始日期不能早于7天前"):
+            services.round_start_publicity(round=round_, starts_on=TODAY, actor=secretary)
+        assert stage_of(round_) == RoundStage.VOTED
+        started = services.round_start_publicity(round=round_, starts_on=TODAY + timedelta(days=1), actor=secretary)
+    assert started.publicity_starts_on == TODAY + timedelta(days=1)
