@@ -94,17 +94,20 @@ class _Group:
     due_on: date
 
 
-def _level(report: DueReport, day: date) -> str | None:
+def _levels(report: DueReport, day: date) -> list[str]:
     """Who hears of a missing report today: the branch until the due day, then the committee above and
-    the county each once its escalation date has come (within the catch-up window)."""
+    the county each once its escalation date has come (within the catch-up window). Every level whose
+    window holds the day, each under its own key: a first run (or one after missed days) inside the
+    county's window must not skip the township, which may still be within its own."""
     if not report.overdue:
-        return BRANCH
+        return [BRANCH]
     rules = settings.PROMOTION_RULES
-    for level, after in ((COUNTY, rules["escalate_county_days"]), (TOWNSHIP, rules["escalate_township_days"])):
+    levels = []
+    for level, after in ((TOWNSHIP, rules["escalate_township_days"]), (COUNTY, rules["escalate_county_days"])):
         escalate_on = report.due_on + timedelta(days=after)
         if escalate_on <= day <= escalate_on + timedelta(days=ESCALATION_CATCH_UP_DAYS):
-            return level
-    return None
+            levels.append(level)
+    return levels
 
 
 def _report_reminders(day: date, kind: str, stages: frozenset[str], *, escalate: bool) -> Iterator[Reminder]:
@@ -116,9 +119,11 @@ def _report_reminders(day: date, kind: str, stages: frozenset[str], *, escalate:
     for case_id, reports in due_reports(cases.values(), day).items():
         case = cases[case_id]
         for report in reports:
-            level = _level(report, day) if report.kind == kind else None
-            if level is not None and (escalate or level == BRANCH):
-                groups[_Group(level, case.branch_id, report.period, report.due_on)].append(case)
+            if report.kind != kind:
+                continue
+            for level in _levels(report, day):
+                if escalate or level == BRANCH:
+                    groups[_Group(level, case.branch_id, report.period, report.due_on)].append(case)
     if not groups:
         return
     branches = {case.branch_id: case.branch for group in groups.values() for case in group}

@@ -223,3 +223,16 @@ def test_an_open_objection_to_a_withdrawn_candidate_does_not_stop_the_prompt(tre
     with time_machine.travel(NOW, tick=False):
         services.case_withdraw(case=other, reason="本人申请", actor=secretary)
     assert run_rule("promotion_publicity_ended", date(2026, 6, 17)) == 2
+
+
+def test_a_first_run_inside_the_county_window_tells_the_township_too(people, recommended):
+    for case in recommended[1:]:
+        FollowUpReport.objects.create(
+            case=case, month=date(2026, 4, 1), thinking="好", work="好", study="好", filed_by=people["secretary_a1"]
+        )
+    # April's report was due on 10 May: on 9 June it is 30 days overdue, still within the township's
+    # catch-up window (from 20 May) and inside the county's (from 9 June). Both hear, each once.
+    run_rule("promotion_follow_up", date(2026, 6, 9))
+    assert _heard("promotion-follow_up:township") == {"township_a_staff"}
+    assert _heard("promotion-follow_up:county") == {"county_staff"}
+    assert run_rule("promotion_follow_up", date(2026, 6, 10)) == 0
