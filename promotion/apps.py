@@ -9,7 +9,10 @@ class PromotionConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from promotion import reminders  # noqa: F401  (registers the pipeline's reminder rules)
+        from promotion import (  # noqa: F401
+            checks,  # registers the system check of PROMOTION_RULES
+            reminders,  # registers the pipeline's reminder rules
+        )
         from promotion.models import (
             CalendarDay,
             CultivationReport,
