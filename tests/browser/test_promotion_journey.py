@@ -6,7 +6,7 @@ monthly follow-up report; county staff find the case counted in its new stage on
 
 As in test_journeys, the UI's text is not asserted: elements are found by form field names, by link
 targets built with reverse(), by data-testid and by data from the fixtures. Dates are explicit and in
-the past (the meeting two weeks ago, publicity from that day), so publicity has ended when the round is
+the past (the meeting a week ago, publicity from that day), so publicity has ended when the round is
 submitted, whatever day the test runs.
 """
 
@@ -49,7 +49,8 @@ def test_a_round_from_the_preliminary_list_to_the_first_follow_up_report(
     branch = tree["branch_a1"]
     secretary = people["secretary_a1"]
     today = timezone.localdate()
-    meeting_on = today - timedelta(days=14)  # publicity of five working days from then has ended
+    # Publicity may start at most 7 days back; five working days from then have ended by yesterday.
+    meeting_on = today - timedelta(days=7)
 
     # Ten members who meet every rule (a round may list two); three applied to the Party last year.
     roster = {
