@@ -7,6 +7,7 @@ county C (团县委)
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import date
 
@@ -27,8 +28,17 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _restore_default_honour_titles() -> None:
+    """Transactional tests (browser journeys, thread tests) flush the database, data migrations' rows
+    included; put back the honour titles branches/migrations/0011 creates, whatever ran before."""
+    from django.apps import apps
+
+    importlib.import_module("branches.migrations.0011_default_honour_titles").create_titles(apps, None)
+
+
 @pytest.fixture
 def tree(db):
+    _restore_default_honour_titles()
     county = Organization.objects.add_root(
         dict(name="共青团测试县委员会", code="C", kind=OrganizationKind.COUNTY, sector=Sector.PUBLIC_INSTITUTION)
     )

@@ -22,7 +22,7 @@ THIS_YEAR = timezone.localdate().year
 
 
 @pytest.fixture
-def titles(db):
+def titles(tree):
     # The defaults the 0011 migration records (a title for people, one for units, one for both).
     return {name: HonourTitle.objects.get(name=name) for name in ["优秀共青团员", "五四红旗团支部", "五四奖章"]}
 
