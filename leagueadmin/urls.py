@@ -22,5 +22,6 @@ urlpatterns = [
     path("org/", include("branches.urls")),
     path("members/", include("members.urls")),
     path("promotion/", include("promotion.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
