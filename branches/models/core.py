@@ -371,6 +371,7 @@ class NotificationKind(models.TextChoices):
     BRANCH_LIFE = "branch_life", _("Meetings and activities")
     COMMITTEE_TERM = "committee_term", _("Committee terms and elections")
     PROMOTION = "promotion", _("Recommendation to the Party (推优)")
+    REPORTS = "reports", _("Reports")
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
