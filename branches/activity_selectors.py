@@ -243,6 +243,14 @@ class MonthCell:
     topic_status: str = ""
     late: int = 0  # of the activities held, how many were recorded more than `late_days()` after
     below_quorum: int = 0  # general meetings with no more than half of the listed members present
+    # Required kinds checked in this month (`outstanding` are those of them not held): what reports
+    # count as "required", so that held-versus-required is read from the same rule as the gaps.
+    required: tuple[str, ...] = ()
+
+    @property
+    def met(self) -> int:
+        """Requirements checked in this month that the unit has met."""
+        return len(self.required) - len(self.outstanding)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -444,6 +452,7 @@ def branch_completeness(
         for month in months:
             end = month_end(month)
             outstanding: list[str] = []
+            checked: list[str] = []
             if month <= today:
                 periods = [(Cadence.MONTHLY, month)]
                 if month.month % 3 == 0:
@@ -452,12 +461,9 @@ def branch_completeness(
                     periods.append((Cadence.YEARLY, date(month.year, 1, 1)))
                 for cadence, start in periods:
                     if _existed_throughout(unit, start, end):
-                        outstanding += [
-                            k
-                            for k in required[cadence]
-                            if (has_committee or k != ActivityKind.COMMITTEE_MEETING)
-                            and not count_in(unit.pk, k, start, month)
-                        ]
+                        kinds = [k for k in required[cadence] if has_committee or k != ActivityKind.COMMITTEE_MEETING]
+                        checked += kinds
+                        outstanding += [k for k in kinds if not count_in(unit.pk, k, start, month)]
             applicable = _existed_during(unit, month, end)
             topic = topics.get((county_of(unit), month)) if applicable else None
             present, expected = attendance.get((unit.pk, month), (0, 0))
@@ -478,6 +484,7 @@ def branch_completeness(
                     ),
                     late=late,
                     below_quorum=quorum,
+                    required=tuple(checked),
                 )
             )
         rows.append(row)
