@@ -146,21 +146,56 @@ def send_pending_emails(limit: int = 500) -> int:
 def unit_role_holders(unit_ids: Iterable[int], roles: Iterable[str], day: date | None = None) -> dict[int, set[int]]:
     """Unit id → ids of the active accounts holding one of `roles` there on `day` (two queries). A
     deputy counts only while the principal still holds the role (a term may end by date)."""
+    return {
+        unit_id: users
+        for (unit_id, _path), users in _role_holders({"organization_id__in": list(unit_ids)}, roles, day).items()
+    }
+
+
+def nearest_role_holders(
+    units: Iterable[Organization], roles: Iterable[str], day: date | None = None
+) -> dict[int, tuple[int, frozenset[int]]]:
+    """Unit id → (the unit whose holders answer for it, their account ids): the active holders of one
+    of `roles` at the unit itself or, when it has none, at its nearest ancestor that has (a branch
+    without a secretary is looked after by its general branch's 团总支 secretary). The unit's own
+    tree (its county) is the limit; units nobody answers for are left out. Two queries whatever the
+    number of units (the holders on every unit of the units' paths, and the deputies' principals),
+    resolved here."""
+    units = list(units)
+    step = Organization.steplen
+    paths = {unit.path[:end] for unit in units for end in range(step, len(unit.path) + 1, step)}
+    if not paths:
+        return {}
+    by_path = {
+        path: (unit_id, users)
+        for (unit_id, path), users in _role_holders({"organization__path__in": sorted(paths)}, roles, day).items()
+    }
+    found: dict[int, tuple[int, frozenset[int]]] = {}
+    for unit in units:
+        for end in range(len(unit.path), 0, -step):  # the unit first, then up towards the root
+            if (held := by_path.get(unit.path[:end])) is not None:
+                found[unit.pk] = (held[0], frozenset(held[1]))
+                break
+    return found
+
+
+def _role_holders(where: dict, roles: Iterable[str], day: date | None) -> dict[tuple[int, str], set[int]]:
+    """(unit id, unit path) → the active holders of `roles` on the units `where` selects: two queries."""
     assignments = list(
         RoleAssignment.objects.active_on(day)
-        .filter(organization_id__in=list(unit_ids), role__in=list(roles), user__is_active=True)
-        .values_list("organization_id", "user_id", "role", "deputy_for_id")
+        .filter(**where, role__in=list(roles), user__is_active=True)
+        .values_list("organization_id", "organization__path", "user_id", "role", "deputy_for_id")
     )
-    principals = {deputy_for for _unit, _user, _role, deputy_for in assignments if deputy_for}
+    principals = {deputy_for for *_rest, deputy_for in assignments if deputy_for}
     held = set(
         RoleAssignment.objects.active_on(day)
         .filter(user_id__in=principals, deputy_for__isnull=True)
         .values_list("user_id", "role", "organization_id")
     )
-    holders: dict[int, set[int]] = {}
-    for unit_id, user_id, role, deputy_for in assignments:
+    holders: dict[tuple[int, str], set[int]] = {}
+    for unit_id, path, user_id, role, deputy_for in assignments:
         if deputy_for is None or (deputy_for, role, unit_id) in held:
-            holders.setdefault(unit_id, set()).add(user_id)
+            holders.setdefault((unit_id, path), set()).add(user_id)
     return holders
 
 

@@ -3,11 +3,17 @@
 - The monthly follow-up report on each recommended person: the branch's secretaries from the end of
   the month until the due day; the committee above once it is `escalate_township_days` overdue, the
   county's staff once it is `escalate_county_days` overdue.
-- The quarterly cultivation report before recommendation: the branch's secretaries, from the end of
-  the quarter until the due day.
+- The quarterly cultivation report before recommendation (owed from the quarter after the Party
+  application, promotion/due.py): the branch's secretaries, from the end of the quarter until the
+  due day.
 - Publicity over with no unresolved objection against a candidate still in it: the branch's
   secretaries, to submit the round.
-- Cases waiting for review longer than `review_waiting_days`: the reviewers (the committee above).
+- Cases waiting for review longer than `review_waiting_days`: the reviewers (the committee above),
+  once a week while any waits.
+
+Where nobody holds the role on the unit itself, the nearest unit above that has a holder answers for
+it: a branch without a secretary account is looked after by its general branch's (团总支) secretary,
+a committee without staff accounts by the committee above it, then the county.
 
 Reminders are grouped by branch (or committee) and period, so that a branch hears once about all its
 people for a month. Each has a natural key (rule, target, period). Rules look at windows, not single
@@ -20,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -30,20 +36,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import NotificationKind, Organization, Role
-from branches.notifications import Reminder, Rule, register, unit_role_holders
-from promotion.models import (
-    CULTIVATION_STAGES,
-    FOLLOW_UP_STAGES,
-    PromotionCase,
-    PromotionRound,
-    RoundStage,
-    Stage,
-)
-from promotion.selectors import DueReport, committees_above, due_reports
+from branches.notifications import Reminder, Rule, nearest_role_holders, register
+from promotion.due import CULTIVATION, FOLLOW_UP, owed_reports
+from promotion.models import PromotionCase, PromotionRound, RoundStage, Stage
+from promotion.selectors import DueReport, committees_above
 from promotion.services import blocking_objections
 
 ESCALATION_CATCH_UP_DAYS = 31
 BRANCH, TOWNSHIP, COUNTY = "branch", "township", "county"
+# Who answers for a unit when nobody holds the role there: the nearest unit above that has a holder.
+SECRETARIES = (Role.BRANCH_SECRETARY,)
+# A committee above reviews; where it has no staff account, the next committee up, then the county.
+REVIEWERS = (Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF)
+COUNTY_STAFF = (Role.COUNTY_STAFF,)
 
 
 def _counties(units: Iterable[Organization]) -> dict[str, Organization]:
@@ -53,30 +58,13 @@ def _counties(units: Iterable[Organization]) -> dict[str, Organization]:
     return {unit.path: roots[unit.path[: Organization.steplen]] for unit in units}
 
 
-def _reviewers_unit(branches: Iterable[Organization]) -> dict[int, tuple[Organization, str]]:
-    """Branch id → (the committee that reviews it, the role its staff hold): the township-level committee
-    above, or the county committee for units directly under it. Two queries."""
+def _reviewing_units(branches: Iterable[Organization]) -> dict[int, Organization]:
+    """Branch id → the committee that reviews it: the township-level committee above, or the county
+    committee for units directly under it. Two queries."""
     branches = list(branches)
     committees = committees_above(branches)
     counties = _counties(branches)
-    return {
-        b.pk: (committees[b.path], Role.TOWNSHIP_STAFF)
-        if b.path in committees
-        else (counties[b.path], Role.COUNTY_STAFF)
-        for b in branches
-    }
-
-
-def _holders(targets: Iterable[tuple[Organization, str]], day: date) -> dict[tuple[int, str], set[int]]:
-    """(unit id, role) → the active accounts holding the role there: two queries per role."""
-    by_role: dict[str, set[int]] = defaultdict(set)
-    for unit, role in targets:
-        by_role[role].add(unit.pk)
-    return {
-        (unit_id, role): users
-        for role, unit_ids in by_role.items()
-        for unit_id, users in unit_role_holders(unit_ids, [role], day).items()
-    }
+    return {b.pk: committees.get(b.path, counties[b.path]) for b in branches}
 
 
 def _names(cases: Iterable[PromotionCase]) -> str:
@@ -110,40 +98,39 @@ def _levels(report: DueReport, day: date) -> list[str]:
     return levels
 
 
-def _report_reminders(day: date, kind: str, stages: frozenset[str], *, escalate: bool) -> Iterator[Reminder]:
-    cases = {
-        case.pk: case
-        for case in PromotionCase.objects.filter(stage__in=stages).select_related("member", "branch").order_by("pk")
-    }
+def _report_reminders(day: date, kind: str, *, escalate: bool) -> Iterator[Reminder]:
+    rules = settings.PROMOTION_RULES
+    # Only reports someone may still hear of: not yet due (the branch), or within an escalation window.
+    latest = max(rules["escalate_township_days"], rules["escalate_county_days"]) + ESCALATION_CATCH_UP_DAYS
+    due_from = day - timedelta(days=latest) if escalate else day
+    cases = PromotionCase.objects.select_related("member", "branch").order_by("pk")
     groups: dict[_Group, list[PromotionCase]] = defaultdict(list)
-    for case_id, reports in due_reports(cases.values(), day).items():
-        case = cases[case_id]
+    for case, reports in owed_reports(cases, day, kind=kind, due_from=due_from):
         for report in reports:
-            if report.kind != kind:
-                continue
             for level in _levels(report, day):
                 if escalate or level == BRANCH:
                     groups[_Group(level, case.branch_id, report.period, report.due_on)].append(case)
     if not groups:
         return
     branches = {case.branch_id: case.branch for group in groups.values() for case in group}
-    reviewers = _reviewers_unit(branches.values())
-    counties = _counties(branches.values())
-
-    def target(group: _Group) -> tuple[Organization, str]:
-        branch = branches[group.branch_id]
-        if group.level == BRANCH:
-            return branch, Role.BRANCH_SECRETARY
-        if group.level == TOWNSHIP:
-            return reviewers[branch.pk]
-        return counties[branch.path], Role.COUNTY_STAFF
-
-    holders = _holders((target(group) for group in groups), day)
+    levels = {group.level for group in groups}
+    # Each level's units and the people answering for them: a fixed number of queries per level.
+    answering: dict[str, dict[int, tuple[int, frozenset[int]]]] = {}
+    units: dict[str, dict[int, Organization]] = {BRANCH: branches}
+    if BRANCH in levels:
+        answering[BRANCH] = nearest_role_holders(branches.values(), SECRETARIES, day)
+    if TOWNSHIP in levels:
+        units[TOWNSHIP] = _reviewing_units(branches.values())
+        answering[TOWNSHIP] = nearest_role_holders(set(units[TOWNSHIP].values()), REVIEWERS, day)
+    if COUNTY in levels:
+        counties = _counties(branches.values())
+        units[COUNTY] = {pk: counties[branch.path] for pk, branch in branches.items()}
+        answering[COUNTY] = nearest_role_holders(set(units[COUNTY].values()), COUNTY_STAFF, day)
     for group, group_cases in groups.items():
-        unit, role = target(group)
-        recipients = holders.get((unit.pk, role))
-        if not recipients:
-            continue
+        unit = units[group.level][group.branch_id]
+        if unit.pk not in answering[group.level]:
+            continue  # nobody holds the role there or above
+        _unit_id, recipients = answering[group.level][unit.pk]
         branch = branches[group.branch_id]
         report = DueReport(kind, group.period, group.due_on, max((day - group.due_on).days, 0))
         figures = {"report": report.label, "branch": branch.name, "n": len(group_cases)}
@@ -155,7 +142,7 @@ def _report_reminders(day: date, kind: str, stages: frozenset[str], *, escalate:
             subject = _("%(report)s overdue for %(n)d people of %(branch)s") % figures
             body = _("Due on %(day)s and still missing: %(names)s.") % details
         yield Reminder(
-            recipients=frozenset(recipients),
+            recipients=recipients,
             kind=NotificationKind.PROMOTION,
             key=f"promotion-{kind}:{group.level}:{group.branch_id}:{group.period:%Y-%m}",
             subject=subject,
@@ -165,11 +152,11 @@ def _report_reminders(day: date, kind: str, stages: frozenset[str], *, escalate:
 
 
 def follow_up_reports(day: date) -> Iterator[Reminder]:
-    return _report_reminders(day, "follow_up", FOLLOW_UP_STAGES, escalate=True)
+    return _report_reminders(day, FOLLOW_UP, escalate=True)
 
 
 def cultivation_reports(day: date) -> Iterator[Reminder]:
-    return _report_reminders(day, "cultivation", CULTIVATION_STAGES, escalate=False)
+    return _report_reminders(day, CULTIVATION, escalate=False)
 
 
 # --- publicity over, review waiting --------------------------------------------------------------
@@ -183,12 +170,13 @@ def publicity_ended(day: date) -> Iterator[Reminder]:
         .exclude(Exists(unresolved))
         .select_related("branch")
     )
-    holders = unit_role_holders({r.branch_id for r in rounds}, [Role.BRANCH_SECRETARY], day)
+    holders = nearest_role_holders({r.branch_id: r.branch for r in rounds}.values(), SECRETARIES, day)
     for round in rounds:
         if round.branch_id not in holders:
             continue
+        _unit_id, recipients = holders[round.branch_id]
         yield Reminder(
-            recipients=frozenset(holders[round.branch_id]),
+            recipients=recipients,
             kind=NotificationKind.PROMOTION,
             key=f"promotion-publicity-ended:{round.pk}",
             subject=_("Publicity of “%(round)s” ended on %(day)s: submit it for review")
@@ -199,30 +187,37 @@ def publicity_ended(day: date) -> Iterator[Reminder]:
 
 
 def review_waiting(day: date) -> Iterator[Reminder]:
-    """Cases waiting for review longer than the configured days: the reviewing committee's staff, once
-    per committee for the cases submitted on the same day (a case resubmitted later waits afresh)."""
+    """Cases waiting for review longer than the configured days: the reviewers (the committee above's
+    staff, or the nearest staffed level up) hear once a week (ISO week) while any case waits too long,
+    all of their cases in one reminder. Three queries, then two for the reviewers."""
     waited = settings.PROMOTION_RULES["review_waiting_days"]
-    cases = [
-        case
-        for case in PromotionCase.objects.filter(stage=Stage.IN_REVIEW).select_related("member", "branch")
-        if (day - timezone.localtime(case.stage_since).date()).days > waited
-    ]
+    # Waiting more than `waited` days on `day`: submitted before the start of the day `waited` days back.
+    cutoff = timezone.make_aware(datetime.combine(day - timedelta(days=waited), time.min))
+    cases = list(
+        PromotionCase.objects.filter(stage=Stage.IN_REVIEW, stage_since__lt=cutoff)
+        .select_related("member", "branch")
+        .order_by("stage_since", "pk")
+    )
     if not cases:
         return
-    reviewers = _reviewers_unit({case.branch_id: case.branch for case in cases}.values())
-    groups: dict[tuple[tuple[Organization, str], date], list[PromotionCase]] = defaultdict(list)
+    reviewing = _reviewing_units({case.branch_id: case.branch for case in cases}.values())
+    holders = nearest_role_holders(set(reviewing.values()), REVIEWERS, day)
+    groups: dict[int, list[PromotionCase]] = defaultdict(list)
+    recipients: dict[int, frozenset[int]] = {}
     for case in cases:
-        groups[(reviewers[case.branch_id], timezone.localtime(case.stage_since).date())].append(case)
-    holders = _holders((target for target, _since in groups), day)
-    for ((unit, role), since), group in groups.items():
-        recipients = holders.get((unit.pk, role))
-        if not recipients:
-            continue
+        committee = reviewing[case.branch_id]
+        if committee.pk in holders:
+            unit_id, recipients[unit_id] = holders[committee.pk]
+            groups[unit_id].append(case)
+    iso_year, iso_week, _weekday = day.isocalendar()
+    for unit_id, group in groups.items():
+        oldest = timezone.localtime(group[0].stage_since).date()
         yield Reminder(
-            recipients=frozenset(recipients),
+            recipients=recipients[unit_id],
             kind=NotificationKind.PROMOTION,
-            key=f"promotion-review-waiting:{unit.pk}:{since:%Y-%m-%d}",
-            subject=_("%(n)d cases have waited for review since %(day)s") % {"n": len(group), "day": since.isoformat()},
+            key=f"promotion-review-waiting:{unit_id}:{iso_year}-W{iso_week:02d}",
+            subject=_("%(n)d cases have waited for review more than %(days)d days, the longest since %(day)s")
+            % {"n": len(group), "days": waited, "day": oldest.isoformat()},
             body=_names(group),
             link=reverse("promotion:review-queue"),
         )

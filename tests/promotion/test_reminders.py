@@ -9,11 +9,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from branches.models import Notification
+from branches.models import Notification, Role, RoleAssignment
 from branches.notifications import RULES, preview_rule, run_rule
 from branches.tasks import run_reminders
-from promotion import services
+from promotion import due, services
 from promotion.models import CultivationReport, FollowUpReport, Nomination, Objection, PromotionCase, RoundStage, Stage
+from tests.conftest import make_user
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -116,6 +117,79 @@ def test_the_quarterly_cultivation_report_is_asked_until_its_due_day(tree, peopl
     assert run_rule("promotion_cultivation", date(2026, 7, 1)) == 0  # Q2 filed
 
 
+def test_the_cultivation_report_is_owed_from_the_quarter_after_the_party_application(tree, people):
+    """Applied in January 2026 (Q1), opened in February: the first report is on Q2, due 15 July; not
+    on Q1, the quarter the case was opened in."""
+    member = eligible_member(tree["branch_a1"], "新申请", recorder=people["county_staff"])
+    make_case(member, recorder=people["secretary_a1"], party_applied_on=date(2026, 1, 20))
+    PromotionCase.objects.update(created_at=datetime(2026, 2, 10, 9, tzinfo=SHANGHAI))
+    assert preview_rule("promotion_cultivation", date(2026, 4, 10)) == []
+    (reminder,) = preview_rule("promotion_cultivation", date(2026, 7, 10))
+    assert reminder.key == f"promotion-cultivation:branch:{tree['branch_a1'].pk}:2026-04"
+
+
+def test_a_case_opened_on_an_older_application_owes_the_quarter_under_way(tree, people):
+    """Applied in August 2025, opened on 2 April 2026: Q1 2026's report is due on 15 April although
+    the case was opened after the quarter ended (the duty runs from the application)."""
+    member = eligible_member(tree["branch_a1"], "早申请", recorder=people["county_staff"])
+    make_case(member, recorder=people["secretary_a1"], party_applied_on=date(2025, 8, 1))
+    PromotionCase.objects.update(created_at=datetime(2026, 4, 2, 9, tzinfo=SHANGHAI))
+    (reminder,) = preview_rule("promotion_cultivation", date(2026, 4, 10))
+    assert reminder.key == f"promotion-cultivation:branch:{tree['branch_a1'].pk}:2026-01"
+    assert reminder.body == "请于2026-04-15前报送：早申请。"
+
+
+@pytest.mark.parametrize(
+    ("applied_on", "day", "periods"),
+    [
+        (date(2025, 12, 31), date(2026, 3, 31), []),  # Q4 applied: Q1 2026 has not ended yet
+        (date(2025, 12, 31), date(2026, 4, 1), [date(2026, 1, 1)]),
+        (date(2025, 10, 1), date(2026, 7, 1), [date(2026, 1, 1), date(2026, 4, 1)]),
+    ],
+)
+def test_the_quarters_owed_at_their_edges(tree, people, applied_on, day, periods):
+    member = eligible_member(tree["branch_a1"], "边界", recorder=people["county_staff"])
+    case = make_case(member, recorder=people["secretary_a1"], party_applied_on=applied_on)
+    owed = due.owed_reports(PromotionCase.objects.all(), day, kind=due.CULTIVATION)
+    assert [report.period for _case, reports in owed for report in reports] == periods
+    if periods:
+        assert owed[0][0] == case and owed[0][1][0].due_on == date(periods[0].year, periods[0].month + 3, 15)
+
+
+@pytest.mark.parametrize("rule", ["promotion_cultivation", "promotion_follow_up"])
+def test_reports_filed_are_read_through_a_subquery_not_a_list_of_ids(tree, people, recommended, rule):
+    member = eligible_member(tree["branch_a1"], "培养中", recorder=people["county_staff"])
+    make_case(member, recorder=people["secretary_a1"])
+    with CaptureQueriesContext(connection) as captured:
+        preview_rule(rule, date(2026, 5, 3))
+    table = "promotion_cultivationreport" if rule == "promotion_cultivation" else "promotion_followupreport"
+    (filed,) = [q["sql"] for q in captured if f'FROM "{table}"' in q["sql"]]
+    assert filed.count("SELECT") == 2  # the cases are a subquery
+
+
+def test_a_branch_without_a_secretary_is_answered_for_by_its_general_branch(tree, people):
+    """Branch AG1 has no secretary account: the secretary of general branch AG (团总支) hears of its
+    reports and its publicity; branch A1's secretaries hear of their own only."""
+    general_secretary = make_user("secretary_ag", Role.BRANCH_SECRETARY, organization=tree["general_ag"])
+    for branch, name in [(tree["branch_ag1"], "九年级"), (tree["branch_a1"], "村里")]:
+        member = eligible_member(branch, name, recorder=people["county_staff"])
+        at_stage(make_case(member, recorder=people["county_staff"]), Stage.RECOMMENDED, recommended_on=date(2026, 4, 2))
+    assert run_rule("promotion_follow_up", date(2026, 5, 3)) == 3
+    keys = dict(Notification.objects.values_list("recipient__username", "key"))
+    assert keys["secretary_ag"] == f"promotion-follow_up:branch:{tree['branch_ag1'].pk}:2026-04"
+    assert Notification.objects.filter(recipient=general_secretary).count() == 1
+    # With a secretary of its own, the branch's secretary hears, not the general branch's.
+    own = make_user("secretary_ag1", Role.BRANCH_SECRETARY, organization=tree["branch_ag1"])
+    run_rule("promotion_follow_up", date(2026, 6, 3))
+    assert _heard("promotion-follow_up:branch:" + str(tree["branch_ag1"].pk) + ":2026-05") == {own.username}
+
+
+def test_a_branch_with_nobody_above_it_either_reminds_nobody(tree, people):
+    member = eligible_member(tree["branch_ag1"], "无人", recorder=people["county_staff"])
+    at_stage(make_case(member, recorder=people["county_staff"]), Stage.RECOMMENDED, recommended_on=date(2026, 4, 2))
+    assert preview_rule("promotion_follow_up", date(2026, 5, 3)) == []
+
+
 @pytest.fixture
 def round_in_publicity(tree, people):
     secretary = people["secretary_a1"]
@@ -164,24 +238,57 @@ def test_the_branch_is_prompted_to_submit_after_publicity(people, round_in_publi
 
 def test_reviewers_hear_of_cases_waiting_too_long(tree, people):
     submitted = datetime(2026, 6, 10, 15, tzinfo=SHANGHAI)
-    cases = []
     for branch in (tree["branch_a1"], tree["branch_ag1"], tree["branch_b1"]):
         member = eligible_member(branch, f"{branch.code}审核", recorder=people["county_staff"])
-        cases.append(at_stage(make_case(member, recorder=people["county_staff"]), Stage.IN_REVIEW))
+        at_stage(make_case(member, recorder=people["county_staff"]), Stage.IN_REVIEW)
     PromotionCase.objects.update(stage_since=submitted)
     assert run_rule("promotion_review_waiting", date(2026, 6, 17)) == 0  # seven days: not longer
     assert run_rule("promotion_review_waiting", date(2026, 6, 18)) == 2
     township_a = Notification.objects.get(recipient=people["township_a_staff"])
-    assert township_a.subject == "2件推优自2026-06-10起等待审核"
+    assert township_a.key == f"promotion-review-waiting:{tree['township_a'].pk}:2026-W25"
+    assert township_a.subject == "2件推优等待审核超过7天，最早的自2026-06-10起"
     assert township_a.body == "C-A-1审核、C-A-G-1审核"
     assert _heard("promotion-review-waiting") == {"township_a_staff", "township_b_staff"}
-    assert run_rule("promotion_review_waiting", date(2026, 6, 25)) == 0
-    # Returned and submitted again: a new wait, a new reminder when it runs long.
-    secretary = people["secretary_a1"]
-    with time_machine.travel("2026-06-20 10:00 +0800", tick=False):
-        services.case_review(case=cases[0], decision="return", comment="补充", actor=people["township_a_staff"])
-        services.case_resubmit(case=cases[0], comment="已补充", actor=secretary)
-    assert run_rule("promotion_review_waiting", date(2026, 6, 28)) == 1
+    assert run_rule("promotion_review_waiting", date(2026, 6, 21)) == 0  # Sunday: the same week
+
+
+def test_reviewers_hear_again_every_week_while_a_case_waits(tree, people):
+    member = eligible_member(tree["branch_a1"], "久等", recorder=people["county_staff"])
+    case = at_stage(make_case(member, recorder=people["county_staff"]), Stage.IN_REVIEW)
+    PromotionCase.objects.update(stage_since=datetime(2026, 6, 10, 15, tzinfo=SHANGHAI))
+    assert run_rule("promotion_review_waiting", date(2026, 6, 18)) == 1
+    assert run_rule("promotion_review_waiting", date(2026, 6, 22)) == 1  # Monday: a new week, told again
+    assert run_rule("promotion_review_waiting", date(2026, 6, 26)) == 0
+    assert run_rule("promotion_review_waiting", date(2026, 7, 1)) == 1
+    assert _heard("promotion-review-waiting") == {"township_a_staff"}
+    # Returned, then submitted again: a new wait, told once it runs long again.
+    with time_machine.travel("2026-07-02 10:00 +0800", tick=False):
+        services.case_review(case=case, decision="return", comment="补充", actor=people["township_a_staff"])
+        services.case_resubmit(case=case, comment="已补充", actor=people["secretary_a1"])
+    assert run_rule("promotion_review_waiting", date(2026, 7, 9)) == 0  # seven days: not longer
+    assert run_rule("promotion_review_waiting", date(2026, 7, 10)) == 1
+
+
+def test_cases_waiting_for_review_are_chosen_in_the_database(tree, people):
+    """Cases under the threshold are not even read: the rule's query asks for the long waits only."""
+    for i in range(3):
+        member = eligible_member(tree["branch_a1"], f"新报{i}", recorder=people["county_staff"])
+        at_stage(make_case(member, recorder=people["county_staff"]), Stage.IN_REVIEW)
+    PromotionCase.objects.update(stage_since=datetime(2026, 6, 15, 9, tzinfo=SHANGHAI))
+    with CaptureQueriesContext(connection) as captured:
+        assert preview_rule("promotion_review_waiting", date(2026, 6, 18)) == []
+    assert len(captured) == 1  # nothing waits long: no reviewers looked up either
+    where = captured[0]["sql"].split("WHERE", 1)[1].split("ORDER BY", 1)[0]
+    assert "stage_since" in where
+
+
+def test_a_committee_without_staff_accounts_is_answered_for_by_the_county(tree, people):
+    member = eligible_member(tree["branch_b1"], "乙审核", recorder=people["county_staff"])
+    at_stage(make_case(member, recorder=people["county_staff"]), Stage.IN_REVIEW)
+    PromotionCase.objects.update(stage_since=datetime(2026, 6, 10, 15, tzinfo=SHANGHAI))
+    RoleAssignment.objects.filter(user=people["township_b_staff"]).update(ends_on=date(2026, 6, 1))
+    assert run_rule("promotion_review_waiting", date(2026, 6, 18)) == 1
+    assert _heard("promotion-review-waiting") == {"county_staff"}
 
 
 def test_the_rules_take_a_fixed_number_of_queries(tree, people, recommended):
