@@ -553,14 +553,15 @@ def _talks_section(month: _Month, rows: list[_Row]) -> Section:
         ),
         key=lambda talk: talk[:3],
     )
-    without = sum(1 for row in rows if row.stage not in TERMINAL_STAGES and not row.talks)
+    # Talks are part of the follow-up (推荐后继续培养考察): the people still followed up at the month's end.
+    without = sum(1 for row in rows if row.stage in FOLLOW_UP_STAGES and not row.talks)
     return Section(
         key="talks",
         title=_("Talks (谈心谈话)"),
         figures=[
             Figure(_("Talks this month"), len(talks)),
             Figure(_("People talked with"), sum(1 for row in rows if row.talks)),
-            Figure(_("People in the pipeline without a talk this month"), without),
+            Figure(_("People followed up without a talk this month"), without),
         ],
         tables=[
             Table(
@@ -692,8 +693,8 @@ def _totals_section(month: _Month, last_month: _Month) -> Section:
         ],
         notes=[
             _(
-                "Closed stages (full member, not adopted, lapsed, withdrawn) count the cases closed in that month; "
-                "open stages count every case in them at the month's end."
+                "Stages that close a case (full member, not adopted, lapsed, withdrawn…) count the cases closed in "
+                "that month; the others count every case in them at the month's end."
             )
         ],
     )

@@ -145,7 +145,7 @@ def test_talks_of_the_month_from_the_hand_over_on(tree, cases):
     assert figures(document, "talks") == {
         "Talks this month": 3,
         "People talked with": 2,
-        "People in the pipeline without a talk this month": 3,  # 李二, 赵四, 张三
+        "People followed up without a talk this month": 3,  # 李二, 赵四, 张三
     }
 
 
