@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.forms import attach_service_errors
+from branches.models import User
 from members.models import Member
 from promotion import eligibility, selectors, services, workdays
 from promotion.eligibility import SHORT_WAIT_RULE, Eligibility, RuleCheck
@@ -39,12 +41,14 @@ from promotion.forms import (
     VoteForm,
 )
 from promotion.models import (
+    CalendarDay,
     Nomination,
     Objection,
     Opinion,
     PromotionCase,
     PromotionRound,
     RoundStage,
+    Stage,
 )
 from promotion.selectors import Candidate
 from promotion.views import PAGE_SIZE, get_branch_for_worker
@@ -147,45 +151,120 @@ class CandidateRow:
         return self.may_be_listed and all(c.rule == SHORT_WAIT_RULE for c in self.failing)
 
 
+# The stages at which each step of a round is open: the services' own guards (services.
+# _require_round_stage), read here so that the page offers only what the service would accept.
+ROUND_STEPS: dict[str, frozenset[str]] = {
+    "nominate": frozenset({RoundStage.PRELIMINARY}),
+    "open_opinions": frozenset({RoundStage.PRELIMINARY}),
+    "remove_nominee": frozenset({RoundStage.PRELIMINARY, RoundStage.OPINIONS}),
+    "close": frozenset({RoundStage.PRELIMINARY, RoundStage.OPINIONS}),
+    "record_opinion": frozenset({RoundStage.OPINIONS}),
+    "enter_vote": frozenset({RoundStage.OPINIONS}),
+    "start_publicity": frozenset({RoundStage.VOTED}),
+    "record_objection": frozenset({RoundStage.PUBLICITY}),
+    "resolve_objection": frozenset({RoundStage.PUBLICITY}),
+    "submit": frozenset({RoundStage.PUBLICITY}),
+}
+
+
+def round_next_actions(round: PromotionRound, user: User, *, today: date | None = None) -> dict[str, bool]:
+    """What the round page offers `user` now, by step name (ROUND_STEPS): a step open at the round's
+    stage, to the branch's workers; the submission only once publicity has ended (`await_publicity_end`
+    until then); listing as an exception (`allow_exceptions`) to county staff only."""
+    today = today or timezone.localdate()
+    works = services.can_work_on_branch(user, round.branch)
+    actions = {name: works and round.stage in stages for name, stages in ROUND_STEPS.items()}
+    publicity_over = round.publicity_ends_on is not None and today > round.publicity_ends_on
+    actions["await_publicity_end"] = actions["submit"] and not publicity_over
+    actions["submit"] = actions["submit"] and publicity_over
+    actions["allow_exceptions"] = actions["nominate"] and services.can_allow_exception_in(user, round.branch)
+    return actions
+
+
+def nominee_actions(actions: dict[str, bool], nomination: Nomination) -> dict[str, bool]:
+    """The round's steps offered on one nominee: an objection only to a candidate still in publicity
+    (not to one withdrawn or sent back meanwhile)."""
+    return {
+        "record_opinion": actions["record_opinion"],
+        "remove": actions["remove_nominee"],
+        "record_objection": actions["record_objection"] and nomination.case.stage == Stage.PUBLICITY,
+        "resolve_objection": actions["resolve_objection"],
+    }
+
+
+# The add-to-list panel shows the branch's members a page at a time (a village branch has a hundred).
+CANDIDATES_PAGE_SIZE = 25
+# The working-day calendar the page gives the browser, to show the publicity's end as the start is
+# typed: from the earliest start the service allows to well after the latest (30 days ahead, plus a
+# holiday week and five working days).
+CALENDAR_DAYS = 60
+
+
+def working_days(start: date, end: date) -> list[date]:
+    """The working days in [start, end] (workdays: weekends and recorded holidays excluded, make-up
+    days included): one query."""
+    exceptions = dict(CalendarDay.objects.filter(day__gte=start, day__lte=end).values_list("day", "is_working_day"))
+    days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    return [day for day in days if workdays.is_working_day(day, exceptions)]
+
+
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = get_round_for_worker(request, pk)
     today = timezone.localdate()
     nominations = _nominations(round_)
+    actions = round_next_actions(round_, request.user, today=today)
+    listed = [n for n in nominations if n.removed_at is None]
     context: dict[str, Any] = {
         "round": round_,
         "branch": round_.branch,
+        "actions": actions,
         "stages": [(value, label) for value, label in RoundStage.choices if value != RoundStage.CLOSED],
-        "nominations": [n for n in nominations if n.removed_at is None],
+        "nominations": listed,
+        "nominees": [(n, nominee_actions(actions, n)) for n in listed],
         "removed": [n for n in nominations if n.removed_at is not None],
+        # Opinions are asked once the list is settled: before, there is nothing to show.
+        "show_opinions": round_.stage != RoundStage.PRELIMINARY,
     }
-    if round_.stage == RoundStage.PRELIMINARY:
-        listed = {n.case_id for n in context["nominations"]}
+    if actions["nominate"]:
+        on_list = {n.case_id for n in listed}
         active_members = Member.objects.active().filter(branch=round_.branch).count()
         # The cap is the branch's: nominees of its other round under way (the other track) count too.
         branch_listed = services.branch_nominees(round_.branch_id).count()
         cap_check = eligibility.share_cap_check(listed=branch_listed + 1, active_members=active_members)
+        candidates = [
+            CandidateRow(c, cap_check)
+            for c in selectors.eligible_members(round_.branch, round_.track, today)
+            if c.case is None or c.case.pk not in on_list  # those on this list are shown above
+        ]
+        page = Paginator(candidates, CANDIDATES_PAGE_SIZE).get_page(request.GET.get("page"))
         context.update(
-            candidates=[
-                CandidateRow(c, cap_check)
-                for c in selectors.eligible_members(round_.branch, round_.track, today)
-                if c.case is None or c.case.pk not in listed  # those on this list are shown above
-            ],
-            may_allow_exceptions=services.can_allow_exception_in(request.user, round_.branch),
+            candidates=page.object_list,
+            page=page,
+            may_allow_exceptions=actions["allow_exceptions"],
             active_members=active_members,
             branch_listed=branch_listed,
             share_cap=eligibility.share_cap(active_members),
             share=round(settings.PROMOTION_RULES["share_cap"] * 100),
         )
-    elif round_.stage == RoundStage.VOTED:
+    if actions["start_publicity"]:
         days = settings.PROMOTION_RULES["publicity_working_days"]
+        earliest = today - timedelta(days=services.PUBLICITY_START_PAST_DAYS)
         context.update(
             publicity_form=PublicityForm(initial={"starts_on": today}),
             publicity_days=days,
             publicity_ends_if_today=workdays.nth_working_day(today, days),
+            # The browser counts the working days itself as the start date changes; the service
+            # computes the end again when publicity starts (the server decides).
+            publicity_calendar={
+                "from": earliest.isoformat(),
+                "to": (today + timedelta(days=CALENDAR_DAYS)).isoformat(),
+                "days": days,
+                "working_days": [
+                    day.isoformat() for day in working_days(earliest, today + timedelta(days=CALENDAR_DAYS))
+                ],
+            },
         )
-    elif round_.stage == RoundStage.PUBLICITY:
-        context["publicity_over"] = today > round_.publicity_ends_on
     return render(request, "promotion/round_detail.html", context)
 
 

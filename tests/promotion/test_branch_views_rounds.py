@@ -12,8 +12,18 @@ import time_machine
 from django.urls import reverse
 
 from members.models import Sanction
-from promotion import services
-from promotion.models import Nomination, Objection, Opinion, PromotionCase, PromotionRound, RoundStage, Stage
+from promotion import round_views, services
+from promotion.models import (
+    CalendarDay,
+    Nomination,
+    Objection,
+    Opinion,
+    PromotionCase,
+    PromotionRound,
+    RoundStage,
+    Stage,
+)
+from promotion.round_views import nominee_actions, round_next_actions
 from tests.promotion.helpers import NOW, TODAY, eligible_member
 
 PUBLICITY_END = date(2026, 6, 16)  # five working days from Wednesday 10 June
@@ -523,3 +533,142 @@ def test_the_round_list_reads_a_fixed_number_of_queries(tree, secretary, login, 
     with django_assert_max_num_queries(10):
         response = client.get(reverse("promotion:rounds", args=[tree["branch_a1"].pk]))
     assert len(response.context["page"].object_list) == rounds
+
+
+# --- what the page offers: computed in Python from the round's stage and the user ----------------------
+
+OFFERED = {
+    # round stage → the steps the round page offers the branch's workers
+    RoundStage.PRELIMINARY: {"nominate", "open_opinions", "remove_nominee", "close"},
+    RoundStage.OPINIONS: {"remove_nominee", "close", "record_opinion", "enter_vote"},
+    RoundStage.VOTED: {"start_publicity"},
+    RoundStage.PUBLICITY: {"record_objection", "resolve_objection", "await_publicity_end"},
+    RoundStage.SUBMITTED: set(),
+    RoundStage.CLOSED: set(),
+}
+
+
+@pytest.mark.parametrize("stage", list(OFFERED))
+def test_the_round_s_next_actions_follow_its_stage(tree, people, round_, stage):
+    PromotionRound.objects.filter(pk=round_.pk).update(stage=stage, publicity_ends_on=date(2026, 6, 16))
+    round_.refresh_from_db()
+    actions = round_next_actions(round_, people["secretary_a1"], today=TODAY)
+    assert {name for name, offered in actions.items() if offered} == OFFERED[stage]
+    assert not any(round_next_actions(round_, people["secretary_b1"], today=TODAY).values())
+
+
+def test_the_submission_is_offered_once_publicity_has_ended(people, round_, in_publicity):
+    round_.refresh_from_db()
+    secretary = people["secretary_a1"]
+    assert not round_next_actions(round_, secretary, today=PUBLICITY_END)["submit"]
+    assert round_next_actions(round_, secretary, today=PUBLICITY_END)["await_publicity_end"]
+    after = round_next_actions(round_, secretary, today=date(2026, 6, 17))
+    assert after["submit"] and not after["await_publicity_end"]
+
+
+def test_only_county_staff_are_offered_exceptions(people, round_):
+    assert not round_next_actions(round_, people["secretary_a1"])["allow_exceptions"]
+    assert not round_next_actions(round_, people["township_a_staff"])["allow_exceptions"]
+    assert round_next_actions(round_, people["county_staff"])["allow_exceptions"]
+
+
+def test_an_objection_is_offered_only_on_a_candidate_still_in_publicity(people, round_, in_publicity, cases):
+    services.case_withdraw(case=cases[1], reason="本人申请", actor=people["secretary_a1"])
+    nominations = {n.case_id: n for n in Nomination.objects.select_related("case")}
+    round_.refresh_from_db()
+    actions = round_next_actions(round_, people["secretary_a1"], today=TODAY)
+    assert nominee_actions(actions, nominations[cases[0].pk])["record_objection"]
+    assert not nominee_actions(actions, nominations[cases[1].pk])["record_objection"]
+
+
+def test_the_page_shows_the_actions_it_is_given_whatever_the_stage(
+    people, login, round_, cases, secretary, monkeypatch
+):
+    """The template renders round_next_actions, it does not decide from the stage's name."""
+    listed(round_, cases[:1], secretary)
+    client = login(secretary)
+    page = client.get(url("round", round_)).content.decode()
+    for testid in ("nominate", "open-opinions"):
+        assert f'data-testid="{testid}"' in page
+    assert url("round-close", round_) in page
+
+    monkeypatch.setattr(round_views, "round_next_actions", lambda *args, **kwargs: dict.fromkeys(OFFERING, False))
+    page = client.get(url("round", round_)).content.decode()
+    for testid in ("nominate", "open-opinions", "candidate", "enter-vote", "start-publicity", "submit-round"):
+        assert f'data-testid="{testid}"' not in page
+    assert url("round-close", round_) not in page
+    assert url("nomination-remove", Nomination.objects.get()) not in page
+
+    monkeypatch.setattr(
+        round_views,
+        "round_next_actions",
+        lambda *args, **kwargs: {**dict.fromkeys(OFFERING, False), "enter_vote": True},
+    )
+    assert 'data-testid="enter-vote"' in client.get(url("round", round_)).content.decode()
+
+
+OFFERING = [*round_views.ROUND_STEPS, "await_publicity_end", "allow_exceptions"]
+
+
+# --- the add-to-list panel, a page at a time ------------------------------------------------------------
+
+
+def test_the_candidates_panel_is_paginated(people, login, round_, roster, cases, secretary, monkeypatch):
+    monkeypatch.setattr(round_views, "CANDIDATES_PAGE_SIZE", 4)
+    client = login(secretary)
+    first = client.get(url("round", round_))
+    assert len(first.context["candidates"]) == 4
+    assert first.context["page"].paginator.count == 10
+    page = first.content.decode()
+    assert page.count('data-testid="candidate"') == 4
+    assert "?page=2" in page
+    # The members who may be listed come first; the rest follow on the later pages.
+    assert {row.case for row in first.context["candidates"][:3]} == set(cases)
+    third = client.get(url("round", round_) + "?page=3")
+    assert len(third.context["candidates"]) == 2
+    names = [
+        row.member.name
+        for number in (1, 2, 3)
+        for row in client.get(url("round", round_) + f"?page={number}").context["candidates"]
+    ]
+    assert sorted(names) == sorted(member.name for member in roster)
+    assert len(client.get(url("round", round_) + "?page=x").context["candidates"]) == 4  # bad input: page 1
+
+
+@pytest.mark.parametrize("members", [12, 40])
+def test_a_long_branch_s_round_page_reads_a_fixed_number_of_queries(
+    tree, people, login, secretary, members, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(round_views, "CANDIDATES_PAGE_SIZE", 10)
+    roster = [eligible_member(tree["branch_a1"], f"团员{i}", recorder=people["county_staff"]) for i in range(members)]
+    for member in roster[::2]:
+        services.case_open(member=member, track="activist", party_applied_on=date(2025, 9, 1), actor=secretary)
+    round_ = services.round_create(branch=tree["branch_a1"], track="activist", title="第一批", actor=secretary)
+    client = login(secretary)
+    client.get(url("round", round_))
+    with django_assert_max_num_queries(16):
+        response = client.get(url("round", round_) + "?page=2")
+    assert response.content.decode().count('data-testid="candidate"') == min(members - 10, 10)
+
+
+# --- the publicity's end, shown as the start date changes --------------------------------------------
+
+
+def test_the_page_gives_the_browser_the_working_day_calendar(people, login, round_, voted, secretary):
+    CalendarDay.objects.create(day=date(2026, 6, 19), is_working_day=False, note="端午节")
+    CalendarDay.objects.create(day=date(2026, 6, 20), is_working_day=True, note="调休上班")
+    response = login(secretary).get(url("round", round_))
+    calendar = response.context["publicity_calendar"]
+    assert (calendar["from"], calendar["to"], calendar["days"]) == ("2026-06-03", "2026-08-09", 5)
+    days = calendar["working_days"]
+    assert days[:5] == ["2026-06-03", "2026-06-04", "2026-06-05", "2026-06-08", "2026-06-09"]
+    assert "2026-06-19" not in days and "2026-06-20" in days and "2026-06-13" not in days
+    page = response.content.decode()
+    assert '<script id="publicity-calendar" type="application/json">' in page
+    assert '"2026-06-20"' in page and "js/promotion-publicity.js" in page
+    assert 'data-end-pattern="公示5个工作日：{start}开始，{end}结束。"' in page
+
+
+def test_the_calendar_is_given_only_where_publicity_can_start(people, login, round_, in_opinions, secretary):
+    page = login(secretary).get(url("round", round_)).content.decode()
+    assert "publicity-calendar" not in page and "promotion-publicity.js" not in page
