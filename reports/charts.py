@@ -79,6 +79,11 @@ def _fit(text: str, width: float, size: float) -> str:
 def _wrap(text: str, width: float, size: float, lines: int = 2) -> list[str]:
     """The text broken into at most `lines` lines of the width (at any character: Chinese has no
     spaces to break at), the last one shortened if it still does not fit."""
+    if text_width(text, size) <= width:
+        return [text]
+    half = (len(text) + 1) // 2
+    if lines == 2 and text_width(text[:half], size) <= width and text_width(text[half:], size) <= width:
+        return [text[:half], text[half:]]  # two even lines read better than a full one and a stub
     result: list[str] = []
     rest = text
     while rest and len(result) < lines - 1:

@@ -206,3 +206,11 @@ def test_a_chart_in_the_pdf_keeps_its_labels_and_values_as_text():
     compact = re.sub(r"\s+", "", text)
     for expected in ["推优漏斗", "提交入党申请", "发展对象", "131", "15", "甲镇团委", "512"]:
         assert expected in compact, expected
+
+
+def test_a_column_label_too_wide_for_its_column_is_split_into_two_even_lines():
+    drawn = texts(
+        render_svg(bar(1, 2, 3, 4, 5, labels=["甲镇团委", "乙镇团委", "丙镇团委", "丁街道团工委", "戊镇团委"]))
+    )
+    assert "丁街道" in drawn and "团工委" in drawn
+    assert "丁街道团工委" not in drawn
