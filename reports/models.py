@@ -97,6 +97,9 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # When a worker claimed the generation: a row still "running" long after (past the task time
+    # limit) belongs to a worker that died, and may be claimed again (reports/tasks.py).
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
 
     objects = ReportQuerySet.as_manager()
