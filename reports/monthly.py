@@ -11,8 +11,13 @@ Which month's facts:
 - A case's stage at a moment is read from its transitions (`CaseTransition`, the pipeline's history):
   the stage the first later transition left, or the current stage when none came later. So a past
   month shows the stages of that month, not today's.
-- The month's people are those handed over by the month's end whose case was still open when the
-  month began: open during it, or closed (decided) in it.
+- The month's people are those whose hand-over was recorded by the month's end and whose case was
+  open when the month began or moved during it: open during it, closed (decided) in it, or back from
+  a lapse (the Party decided within the validity and the League recorded it after the daily sweep).
+- Decisions are listed in the month they were recorded (their transition), with the date the Party
+  took them (kept on the case). Follow-up reports and talks count by their own dates; the member's
+  name and branch are today's. Closed months are frozen in the archive when first generated after
+  they close (reports/selectors.py), so later corrections do not change a report already sent.
 - "This month's follow-up report" is the one that falls due in the month: the report on the month
   before, due by PROMOTION_RULES["follow_up_due_day"]. At the month's end it is filed or missing,
   which is what the Party wants to read; the report on the month itself is not due yet.
@@ -56,7 +61,8 @@ from reports.models import ReportKind
 from reports.periods import MONTH, Period
 from reports.selectors import Progress
 
-# The brief asks for a warning two months ahead: time enough to press the Party for a decision.
+# Two months ahead: time for the League to ask the Party organization for its decision before the
+# recommendation lapses and the person has to be recommended again.
 VALIDITY_WARNING_DAYS = 60
 # The stages a handed-over case can be in, in the pipeline's order (the totals' rows, the chart's bars).
 STAGE_ORDER = [stage for stage in Stage.values if stage in HANDED_OVER_STAGES]
@@ -216,7 +222,8 @@ def _months(
     left_after_end = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=end).order_by("at", "pk")
     cases = list(
         _scope_cases(scope)
-        .filter(recommended_on__lte=as_of)  # handed over on or before the day the hand-over was recorded
+        # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
+        .filter(recommended_on__lte=as_of)
         .alias(stage_before=Subquery(before.values("to_stage")[:1]))
         .exclude(Q(stage_before__in=TERMINAL_STAGES) & ~Exists(moved_since))
         .annotate(stage_after=Subquery(left_after_end.values("from_stage")[:1]))

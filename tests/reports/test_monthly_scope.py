@@ -57,6 +57,9 @@ def test_party_organization_reads_only_the_cases_handed_to_it(tree, cases):
     township B; never 周七, approved but not handed over."""
     assert names(build(tree["party_b"])) == ["陈十一", "吴八"]
     assert "周七" not in names(build(tree["party_a"]))
+    before_any = build(tree["party_b"], Period.parse("2026-02"))
+    assert names(before_any) == []
+    assert before_any.section("totals").tables[0].footer == ["Total", 0, 0, 0]
 
 
 def test_a_unit_reads_the_recommended_cases_of_its_subtree(tree, cases):
