@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organization
 from reports.document import ReportDocument
 from reports.models import ReportKind
+from reports.periods import QUARTER
 from reports.quarterly.branch_life import branch_life_section
 from reports.quarterly.cadres import cadres_section
 from reports.quarterly.context import Context
@@ -57,6 +58,8 @@ SECTIONS = [
 
 
 def build_quarterly(unit: Organization, period: Period, *, progress: Progress | None = None) -> ReportDocument:
+    if period.kind != QUARTER:
+        raise ValueError(f"the quarterly report covers a quarter, not {period.key}")
     today = timezone.localdate()
     children = list(
         Organization.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)

@@ -13,6 +13,7 @@ from django.utils import translation
 from members.models import MemberStatus
 from reports.document import ReportDocument
 from reports.models import PartyIntake
+from reports.periods import Period
 from reports.quarterly import build_quarterly
 from tests.conftest import make_member
 from tests.reports import quarterly_data
@@ -305,3 +306,8 @@ def test_the_document_is_plain_data(quarter):
         for t in section.tables:
             for row in t.rows:
                 assert all(isinstance(cell, int | float | str | type(None)) for cell in row)
+
+
+def test_a_month_is_refused(tree):
+    with pytest.raises(ValueError):
+        build_quarterly(tree["county"], Period.parse("2026-05"))
