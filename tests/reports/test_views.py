@@ -266,16 +266,73 @@ def test_the_dashboard_links_to_the_unit_s_monthly_report(login, tree, people, b
 def test_the_dashboard_offers_to_generate_the_files_for_its_quarter(login, tree, people, built):
     body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
     form = body.split('data-testid="report-actions"')[1].split("</div>")[0]
-    assert 'data-testid="request-report"' in form
-    if 'data-testid="request-form"' in form:  # the archive's request view exists
-        assert f'action="{reverse("reports:request")}"' in form
-        for field, value in [
-            ("kind", "quarterly"),
-            ("scope", "unit"),
-            ("scope_id", str(tree["township_a"].pk)),
-            ("period", "2026-Q3"),
-        ]:
-            assert f'name="{field}" value="{value}"' in form
+    assert f'action="{reverse("reports:request")}"' in form
+    for field, value in [
+        ("kind", "quarterly"),
+        ("scope", "unit"),
+        ("scope_id", str(tree["township_a"].pk)),
+        ("period", "2026-Q3"),
+    ]:
+        assert f'name="{field}" value="{value}"' in form
+    assert 'data-testid="download-pdf"' not in body  # nothing in the archive yet
+
+
+def test_the_party_page_offers_to_generate_its_monthly_report(login, tree, people, built):
+    body = login(people["party_a"]).get(party(tree["party_a"], period="2026-10")).content.decode()
+    form = body.split('data-testid="request-form"')[1].split("</form>")[0]
+    for field, value in [
+        ("kind", "monthly"),
+        ("scope", "party"),
+        ("scope_id", str(tree["party_a"].pk)),
+        ("period", "2026-10"),
+    ]:
+        assert f'name="{field}" value="{value}"' in form
+
+
+def archived(unit, period: Period, status: str, **fields) -> Report:
+    return Report.objects.create(
+        kind=ReportKind.QUARTERLY if period.kind == QUARTER else ReportKind.MONTHLY,
+        period_start=period.start,
+        period_end=period.end,
+        organization=unit,
+        status=status,
+        **fields,
+    )
+
+
+def test_an_archived_report_s_files_are_offered_for_download(login, tree, people, built):
+    report = archived(
+        tree["township_a"],
+        Period(QUARTER, 2026, 3),
+        ReportStatus.DONE,
+        pdf="quarterly/2026-07/report.pdf",
+        xlsx="quarterly/2026-07/report.xlsx",
+    )
+    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
+    assert f'href="{reverse("reports:download", args=[report.pk, "pdf"])}"' in body
+    assert f'href="{reverse("reports:download", args=[report.pk, "xlsx"])}"' in body
+    # Another quarter's page offers none of them.
+    other = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q2")).content.decode()
+    assert reverse("reports:download", args=[report.pk, "pdf"]) not in other
+
+
+def test_a_report_being_generated_links_to_its_progress_and_offers_no_old_files(login, tree, people, built):
+    report = archived(
+        tree["township_a"],
+        Period(QUARTER, 2026, 3),
+        ReportStatus.RUNNING,
+        pdf="quarterly/2026-07/old.pdf",
+        xlsx="quarterly/2026-07/old.xlsx",
+    )
+    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
+    assert f'href="{reverse("reports:report", args=[report.pk])}" data-testid="generating"' in body
+    assert reverse("reports:download", args=[report.pk, "pdf"]) not in body
+
+
+def test_a_failed_report_offers_no_files(login, tree, people, built):
+    archived(tree["township_a"], Period(QUARTER, 2026, 3), ReportStatus.FAILED, message="出错")
+    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
+    assert 'data-testid="download-pdf"' not in body and 'data-testid="generating"' not in body
 
 
 # --- monthly reports ----------------------------------------------------------------------------------

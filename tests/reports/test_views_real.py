@@ -7,8 +7,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from reports.models import ReportKind
 from reports.monthly import build_monthly
 from reports.periods import MONTH, Period
+from reports.quarterly import build_quarterly
+from tests.reports import quarterly_data
 from tests.reports.monthly_data import NOW, county_cases, more_cases
 
 MAY = Period(MONTH, 2026, 5)
@@ -72,10 +75,61 @@ def test_the_monthly_pages_queries_do_not_grow_with_the_cases(
     url += "?period=2026-05"
     with time_machine.travel(NOW, tick=False):
         client.get(url)
-        with django_assert_max_num_queries(20) as small:
+        with django_assert_max_num_queries(16) as small:
             client.get(url)
         small_count = len(small.captured_queries)
         more_cases(tree, people["county_staff"], 12)
         with django_assert_max_num_queries(small_count):
             response = client.get(url)
     assert "测试11" in response.content.decode()
+
+
+# --- the dashboard: the quarterly report -----------------------------------------------------------
+
+
+@pytest.fixture
+def quarter(tree, people):
+    """The second quarter of 2026 of tests/reports/quarterly_data.py, seen on 15 August 2026."""
+    with time_machine.travel(quarterly_data.NOW, tick=False):
+        yield quarterly_data.build(tree)
+
+
+def test_the_county_dashboard_shows_the_quarterly_report_and_drills_down_to_the_townships(login, tree, people, quarter):
+    url = reverse("reports:unit", args=[tree["county"].pk]) + "?period=2026-Q2"
+    with time_machine.travel(quarterly_data.NOW, tick=False):
+        response = login(people["county_staff"]).get(url)
+        expected = build_quarterly(tree["county"], quarterly_data.Q2)
+    assert response.status_code == 200
+    assert response.context["document"].kind == ReportKind.QUARTERLY
+    body = response.content.decode()
+    assert [s.title for s in response.context["document"].sections] == [s.title for s in expected.sections]
+    for text in texts_of(expected):
+        assert text in body, text
+    assert "<svg" in body  # the funnel
+    # The table of the units directly under the county links each to its own dashboard, same quarter.
+    for key in ("township_a", "township_b"):
+        assert f'href="{reverse("reports:unit", args=[tree[key].pk])}?period=2026-Q2"' in body, key
+
+
+def test_a_township_s_dashboard_leaves_the_other_township_out(login, tree, people, quarter):
+    url = reverse("reports:unit", args=[tree["township_a"].pk]) + "?period=2026-Q2"
+    with time_machine.travel(quarterly_data.NOW, tick=False):
+        body = login(people["township_a_staff"]).get(url).content.decode()
+    assert tree["branch_a1"].name in body
+    assert tree["branch_b1"].name not in body
+
+
+def test_the_dashboard_s_queries_do_not_grow_with_the_units(
+    login, tree, people, quarter, django_assert_max_num_queries
+):
+    client = login(people["county_staff"])
+    url = reverse("reports:unit", args=[tree["county"].pk]) + "?period=2026-Q2"
+    with time_machine.travel(quarterly_data.NOW, tick=False):
+        client.get(url)
+        with django_assert_max_num_queries(32) as small:
+            client.get(url)
+        small_count = len(small.captured_queries)
+        quarterly_data.add_branches(tree, people["county_staff"], 6)
+        with django_assert_max_num_queries(small_count):
+            response = client.get(url)
+    assert "extra5团支部" in response.content.decode()
