@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from branches.audit import audit_context, audit_event
 from branches.models import (
     COMMITTEE_KINDS,
+    Notification,
     NotificationKind,
     Organization,
     OrganizationKind,
@@ -147,6 +148,10 @@ def requester_reminder(report: Report) -> Reminder | None:
     )
 
 
+def scheduled_key(report: Report) -> str:
+    return f"report:{report.pk}:scheduled"
+
+
 def recipients_reminders(reports: list[Report], day: date | None = None) -> list[Reminder]:
     """The people a scheduled report goes to, told once per report (its row is one kind, scope and
     period): county staff for the county's quarterly report, the committee's own staff for a township,
@@ -183,7 +188,7 @@ def recipients_reminders(reports: list[Report], day: date | None = None) -> list
             Reminder(
                 recipients=frozenset(recipients),
                 kind=NotificationKind.REPORTS,
-                key=f"report:{report.pk}:scheduled",
+                key=scheduled_key(report),
                 subject=_("%(title)s is ready") % {"title": report_title(report)},
                 body=_("Generated from the records when the period closed; its figures are frozen in the archive."),
                 link=reverse("reports:report", kwargs={"pk": report.pk}),
@@ -277,6 +282,9 @@ def schedule_period_reports(day: date | None = None) -> ScheduleResult:
     # Reports that were ready before this run (asked for by someone once the period had closed) are
     # the period's reports too: their recipients hear of them here; those queued now, when made.
     done = [r for r in existing.values() if r.status == ReportStatus.DONE and r.frozen_at is not None]
+    if done:
+        told = set(Notification.objects.filter(key__in=[scheduled_key(r) for r in done]).values_list("key", flat=True))
+        done = [r for r in done if scheduled_key(r) not in told]
     notified = notify(recipients_reminders(done, day)) if done else 0
     return ScheduleResult(quarter=quarter, month=month, queued=queued, notified=notified)
 

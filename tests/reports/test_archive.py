@@ -188,7 +188,7 @@ def test_a_closed_period_keeps_its_frozen_figures_after_edits(
 
 
 def test_running_the_task_twice_does_nothing_the_second_time(
-    tree, people, live_builder, django_capture_on_commit_callbacks
+    tree, people, eager, live_builder, django_capture_on_commit_callbacks
 ):
     report = ask(tree["county"], people["county_staff"])
     with django_capture_on_commit_callbacks(execute=True):
