@@ -5,8 +5,8 @@ unit or a Party organization.
 Every page renders one ReportDocument through reports/_document.html, the partial the PDF also
 uses, so the page and the files cannot disagree. Which figures: reports.selectors.report_document —
 frozen in the archive once a closed period has been generated, else computed now; the page says which.
-Generating the files is the archive's business (reports:request); the pages only post to it and link
-to what the archive already holds.
+Generating the files is the archive's business (reports/archive_views.py): the pages post to its
+request view and link to what it already holds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 from branches.models import Organization, PartyOrganization, Role
 from branches.scope import user_scope
 from reports import access
+from reports.document import ReportDocument
 from reports.models import Report, ReportKind, ReportStatus
 from reports.periods import MONTH, QUARTER, Period
 from reports.selectors import PERIOD_KIND, Scope, report_document, scope_filter
@@ -58,7 +59,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "units": units,
             "parties": parties,
             "county_parties": [p for p in county_parties if p not in parties],
-            "archive_url": _url("reports:archive"),
         },
     )
 
@@ -122,7 +122,7 @@ class _Page:
     period: Period
     periods: list[Period]
     period_error: str
-    document: object
+    document: ReportDocument
     archived: Report | None
 
     def context(self) -> dict:
@@ -137,14 +137,12 @@ class _Page:
             "frozen_at": archived.frozen_at if archived is not None else None,
             "computed_at": _parse_time(self.document.generated_at),
             "archived": archived,
-            "archived_url": _url("reports:report", archived.pk) if archived is not None else None,
+            "archived_url": reverse("reports:report", args=[archived.pk]) if archived is not None else None,
             "generating": archived is not None and archived.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
-            "pdf_url": _url("reports:download", archived.pk, "pdf") if done and archived.pdf else None,
-            "xlsx_url": _url("reports:download", archived.pk, "xlsx") if done and archived.xlsx else None,
-            "request_url": _url("reports:request"),
+            "pdf_url": reverse("reports:download", args=[archived.pk, "pdf"]) if done and archived.pdf else None,
+            "xlsx_url": reverse("reports:download", args=[archived.pk, "xlsx"]) if done and archived.xlsx else None,
             "scope_kind": "party" if isinstance(self.scope, PartyOrganization) else "unit",
             "scope_id": self.scope.pk,
-            "archive_url": _url("reports:archive"),
         }
 
 
@@ -195,14 +193,6 @@ def _chosen_period(request: HttpRequest, period_kind: str) -> tuple[Period, list
 def _crumbs(request: HttpRequest, unit: Organization) -> list[Organization]:
     """The units above this one whose reports the user may read (a secretary's branch has none)."""
     return [a for a in Organization.objects.get_ancestors(unit) if access.may_read_unit(request.user, a)]
-
-
-def _url(name: str, *args: object) -> str | None:
-    """The address of an archive page, or None while that view does not exist (it is built apart)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _parse_time(value: str) -> datetime | None:

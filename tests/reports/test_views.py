@@ -329,10 +329,11 @@ def test_a_report_being_generated_links_to_its_progress_and_offers_no_old_files(
     assert reverse("reports:download", args=[report.pk, "pdf"]) not in body
 
 
-def test_a_failed_report_offers_no_files(login, tree, people, built):
-    archived(tree["township_a"], Period(QUARTER, 2026, 3), ReportStatus.FAILED, message="出错")
+def test_a_failed_report_offers_no_files_and_links_to_what_went_wrong(login, tree, people, built):
+    report = archived(tree["township_a"], Period(QUARTER, 2026, 3), ReportStatus.FAILED, message="出错")
     body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
     assert 'data-testid="download-pdf"' not in body and 'data-testid="generating"' not in body
+    assert f'href="{reverse("reports:report", args=[report.pk])}" data-testid="generation-failed"' in body
 
 
 # --- monthly reports ----------------------------------------------------------------------------------
