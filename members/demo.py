@@ -1,14 +1,20 @@
 """Demo members for a demo county: about 10,000 people with valid ID numbers, realistic ages,
 sexes, ethnicities, education and occupations by sector, and a year of registrations and
-evaluations. Deterministic for a county number; inserted in bulk."""
+evaluations. Deterministic for a county number; inserted in bulk, with the audit entries the
+services would have left (one per member and change, as the roster import and the branch's
+registration and evaluation write them), so that every change to a person's record is in the audit
+trail, the demo's too."""
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from itertools import islice
 
-from django.db import transaction
-from django.db.models import Count
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Count, Model
 from django.utils import timezone
 
 from branches.models import Organization, RoleAssignment, Sector
@@ -139,9 +145,67 @@ def seed_members(county: Organization, *, target: int = TARGET_MEMBERS) -> int:
             member.id_number = _id_number(rng, born, sex, used_hashes)
             members.append(member)
     Member.objects.bulk_create(members, batch_size=2000)
-    _seed_registrations_and_evaluations(rng, branches, today)
+    recorders = _recorders(branches)
+    _audit(
+        [
+            (recorders.get(m.branch_id), m, {"id_number_masked": ["", m.id_number_masked], "name": ["", m.name]})
+            for m in members
+        ],
+        action=LogEntry.Action.CREATE,
+    )
+    _seed_registrations_and_evaluations(rng, branches, today, recorders)
     _seed_pending_transfers(rng, branches, today)
     return len(members)
+
+
+def _recorders(branches: list[Organization]) -> dict[int, int | None]:
+    """Branch id → the account that records its members: its secretary, else the county's staff."""
+    recorder_by_branch = dict(
+        RoleAssignment.objects.filter(organization__in=branches, deputy_for__isnull=True).values_list(
+            "organization_id", "user_id"
+        )
+    )
+    county_path = branches[0].path[: Organization.steplen]
+    fallback = RoleAssignment.objects.filter(organization__path=county_path).values_list("user_id", flat=True).first()
+    return {branch.pk: recorder_by_branch.get(branch.pk, fallback) for branch in branches}
+
+
+def _audit(
+    rows: list[tuple[int | None, Model, dict]], *, action: int = LogEntry.Action.UPDATE, batch: int = 1000
+) -> None:
+    """One audit entry per (recorder id, instance, changes), as branches.audit.audit_events_bulk writes
+    them, but as plain multi-row INSERTs: some 35,000 entries for the demo county, for which building a
+    LogEntry instance each took longer than the members themselves."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    columns = ["content_type", "object_pk", "object_id", "object_repr", "action", "changes", "changes_text"]
+    columns += ["actor", "timestamp"]
+    sql_columns = ", ".join(qn(LogEntry._meta.get_field(name).column) for name in columns)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    changes_field = LogEntry._meta.get_field("changes")
+    content_types = {}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = iter(rows)
+    with connection.cursor() as cursor:
+        while chunk := list(islice(rows, batch)):
+            values = []
+            for actor_id, instance, changes in chunk:
+                model = type(instance)
+                if model not in content_types:
+                    content_types[model] = ContentType.objects.get_for_model(model).pk
+                plain = {key: [_plain(old), _plain(new)] for key, (old, new) in changes.items()}
+                values += [content_types[model], str(instance.pk), instance.pk, str(instance), action]
+                values += [changes_field.get_db_prep_save(plain, connection), "", actor_id, now]
+            cursor.execute(
+                f"INSERT INTO {qn(LogEntry._meta.db_table)} ({sql_columns}) VALUES "
+                + ", ".join([placeholders] * len(chunk)),
+                values,
+            )
+
+
+def _plain(value: object) -> object:
+    return value if value is None or isinstance(value, bool | int | float) else str(value)
 
 
 def _seed_pending_transfers(rng: random.Random, branches: list[Organization], today: date) -> None:
@@ -166,18 +230,29 @@ def _seed_pending_transfers(rng: random.Random, branches: list[Organization], to
             )
         )
     Transfer.objects.bulk_create(transfers)
-
-
-def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organization], today: date) -> None:
-    recorder_by_branch = dict(
-        RoleAssignment.objects.filter(organization__in=branches, deputy_for__isnull=True).values_list(
-            "organization_id", "user_id"
-        )
+    _audit(
+        [
+            (
+                t.requested_by_id,
+                t,
+                {
+                    "from_branch": [None, t.from_branch],
+                    "to_unit": [None, t.to_unit],
+                    "status": [None, t.status],
+                },
+            )
+            for t in transfers
+        ],
+        action=LogEntry.Action.CREATE,
     )
-    county_path = branches[0].path[: Organization.steplen]
-    fallback = RoleAssignment.objects.filter(organization__path=county_path).values_list("user_id", flat=True).first()
+
+
+def _seed_registrations_and_evaluations(
+    rng: random.Random, branches: list[Organization], today: date, recorders: dict[int, int | None]
+) -> None:
     last_year, this_year = today.year - 1, today.year
     grades = list(EvaluationGrade)
+    labels = {grade: str(grade.label) for grade in grades}  # as the evaluation's service words its entry
     evaluations, registrations = [], []
     # Some branches are late with this year's registration: the county's reminders have work.
     late = {b.pk for b in branches if rng.random() < 0.3}
@@ -185,14 +260,21 @@ def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organ
     evaluated = Member.objects.filter(branch__in=branches, joined_on__year__lt=this_year)
     for branch_id, count in evaluated.order_by().values_list("branch_id").annotate(n=Count("pk")):
         excellent_left[branch_id] = excellent_cap(count)  # the evaluation's cap holds in the demo too
-    for member in evaluated.only("pk", "branch_id", "joined_on"):
-        recorder = recorder_by_branch.get(member.branch_id, fallback)
+    audit = []
+    for member in evaluated.only("pk", "name", "branch_id", "joined_on"):
+        recorder = recorders[member.branch_id]
         grade = rng.choices(grades, [20, 65, 12, 3])[0]
         if grade == EvaluationGrade.EXCELLENT:
             if excellent_left[member.branch_id] == 0:
                 grade = EvaluationGrade.QUALIFIED
             else:
                 excellent_left[member.branch_id] -= 1
+        registrations.append(
+            Registration(
+                member_id=member.pk, year=last_year, registered_on=date(last_year, 3, 15), recorded_by_id=recorder
+            )
+        )
+        audit.append((recorder, member, {"registration": ["", last_year]}))
         evaluations.append(
             Evaluation(
                 member_id=member.pk,
@@ -202,16 +284,14 @@ def _seed_registrations_and_evaluations(rng: random.Random, branches: list[Organ
                 recorded_by_id=recorder,
             )
         )
-        registrations.append(
-            Registration(
-                member_id=member.pk, year=last_year, registered_on=date(last_year, 3, 15), recorded_by_id=recorder
-            )
-        )
+        audit.append((recorder, member, {"evaluation": ["", f"{last_year} {labels[grade]}"]}))
         if grade != EvaluationGrade.UNQUALIFIED and member.branch_id not in late and today >= date(this_year, 3, 1):
             registrations.append(
                 Registration(
                     member_id=member.pk, year=this_year, registered_on=date(this_year, 3, 10), recorded_by_id=recorder
                 )
             )
+            audit.append((recorder, member, {"registration": ["", this_year]}))
     Evaluation.objects.bulk_create(evaluations, batch_size=2000)
     Registration.objects.bulk_create(registrations, batch_size=2000)
+    _audit(audit)

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from branches.audit import audit_events_bulk
 from branches.models import COMMITTEE_KINDS, Organization, PartyOrganization, Role, RoleAssignment, User
 from members.models import Evaluation, EvaluationGrade, Member, PoliticalStatus, Registration, add_years
 from promotion import services
@@ -202,25 +203,33 @@ class PipelineDemo:
 
     def ensure_facts(self, place: Place, members: list[Member], day: date) -> None:
         """The registration of `day`'s year and a passing grade for the year before, where the members
-        demo (which covers only the last two years) has none: the candidates' earlier years."""
-        ids = [m.pk for m in members]
+        demo (which covers only the last two years) has none: the candidates' earlier years. Written
+        in bulk with the audit entries the branch's registration and evaluation leave (one per member
+        and change, on the member, by the secretary), so the members' timelines show them."""
+        by_pk = {m.pk: m for m in members}
         registered = set(
-            Registration.objects.filter(member_id__in=ids, year=day.year).values_list("member_id", flat=True)
+            Registration.objects.filter(member_id__in=by_pk, year=day.year).values_list("member_id", flat=True)
         )
         graded = set(
-            Evaluation.objects.filter(member_id__in=ids, year=day.year - 1).values_list("member_id", flat=True)
+            Evaluation.objects.filter(member_id__in=by_pk, year=day.year - 1).values_list("member_id", flat=True)
+        )
+        to_register = [pk for pk in by_pk if pk not in registered]
+        to_grade = [pk for pk in by_pk if pk not in graded]
+        Evaluation.objects.bulk_create(
+            Evaluation(member_id=pk, year=day.year - 1, grade=EvaluationGrade.QUALIFIED, recorded_by=place.secretary)
+            for pk in to_grade
         )
         Registration.objects.bulk_create(
             Registration(
                 member_id=pk, year=day.year, registered_on=min(date(day.year, 1, 15), day), recorded_by=place.secretary
             )
-            for pk in ids
-            if pk not in registered
+            for pk in to_register
         )
-        Evaluation.objects.bulk_create(
-            Evaluation(member_id=pk, year=day.year - 1, grade=EvaluationGrade.QUALIFIED, recorded_by=place.secretary)
-            for pk in ids
-            if pk not in graded
+        grade = f"{day.year - 1} {EvaluationGrade.QUALIFIED.label}"
+        audit_events_bulk(
+            [(by_pk[pk], {"evaluation": ["", grade]}) for pk in to_grade]
+            + [(by_pk[pk], {"registration": ["", day.year]}) for pk in to_register],
+            actor=place.secretary,
         )
 
     # --- steps, each through its service on its day -----------------------------------------------
@@ -270,8 +279,8 @@ class PipelineDemo:
         self, place: Place, cases: list[PromotionCase], listed_on: date, *, short_wait: bool = False
     ) -> PromotionRound:
         track = cases[0].track
-        self.ensure_facts(place, [c.member for c in cases], listed_on)
         with self.on(listed_on):
+            self.ensure_facts(place, [c.member for c in cases], listed_on)
             round = services.round_create(
                 branch=place.branch,
                 track=track,
@@ -428,6 +437,7 @@ class PipelineDemo:
             self.not_adopted,
             self.lapsed,
             self.activist_then_development,
+            self.continued_on_development_track,
             self.opinions_asked,
             self.preliminary_list,
             self.withdrawn,
@@ -646,6 +656,30 @@ class PipelineDemo:
         self.follow_up(place, case, developed_on)
         self.decide(place, case, "development", developed_on, "经党支部委员会讨论，列为发展对象。")
         self.follow_up(place, case, self.today, missing=1)
+
+    def continued_on_development_track(self) -> None:
+        """Named an activist on the applicant track; a year on, the branch opens the development track
+        for the member (推荐为发展对象人选), where the activist-track case continues (its stage
+        “continued on the development track”); the new case is in cultivation."""
+        place = self.place(handed_over=True)
+        if place is None:
+            return
+        (case,) = self.recommended(place, Track.ACTIVIST, self.months_ago(18))
+        named_on = add_months(case.recommended_on, 1)
+        self.follow_up(place, case, named_on)
+        self.decide(place, case, "activist", named_on, "经党支部委员会研究，确定为入党积极分子。")
+        opened_on = min(add_months(named_on, 13), self.days_ago(30))
+        self.follow_up(place, case, opened_on)
+        with self.on(opened_on, 9):
+            continued = services.case_open(
+                member=case.member,
+                track=Track.DEVELOPMENT,
+                party_applied_on=case.party_applied_on,
+                month_only=case.party_applied_month_only,
+                activist_since=named_on,
+                actor=place.secretary,
+            )
+        self.cultivate(place, continued, opened_on, self.today)
 
     def development_on_track_b(self) -> None:
         place = self.place(handed_over=True)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from members.models import Evaluation, Member, Registration, Transfer
 from promotion import selectors
 from promotion.models import (
     CaseTransition,
@@ -74,6 +75,20 @@ def test_the_demo_county_gets_a_year_of_pipeline_once(db):
         for case in PromotionCase.objects.filter(stage=Stage.IN_REVIEW)
     ]
     assert min(waiting) <= settings.PROMOTION_RULES["review_waiting_days"] < max(waiting)
+
+    # Every change to a person's record is in the audit trail, the demo's bulk writes too: one entry
+    # per member created, per registration and per evaluation (on the member), per transfer.
+    member_type = ContentType.objects.get_for_model(Member)
+    on_members = LogEntry.objects.filter(content_type=member_type)
+    assert on_members.filter(action=LogEntry.Action.CREATE).count() == Member.objects.count()
+    assert on_members.filter(changes__has_key="registration").count() == Registration.objects.count()
+    assert on_members.filter(changes__has_key="evaluation").count() == Evaluation.objects.count()
+    transfer_type = ContentType.objects.get_for_model(Transfer)
+    assert LogEntry.objects.filter(content_type=transfer_type).count() == Transfer.objects.count() > 0
+    # Each by the account that recorded it, as the services would write it.
+    registration = Registration.objects.order_by("-pk").first()
+    entry = on_members.get(object_pk=str(registration.member_id), changes__registration=["", registration.year])
+    assert entry.actor_id == registration.recorded_by_id
 
     # Idempotent: a second run adds nothing.
     before = snapshot()
