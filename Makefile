@@ -58,6 +58,7 @@ bench: export ID_NUMBER_HASH_KEY ?= bench-only-hash-key
 bench: $(VENV)/.installed
 	$(PY) bench/members.py
 	$(PY) bench/reminders.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf var $(VENV)

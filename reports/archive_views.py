@@ -74,6 +74,7 @@ def archive(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [(report, services.report_period(report)) for report in page.object_list],
             "query_string": urlencode(filters),
+            "may_enter_intake": services.intake_units(request.user).exists(),
         },
     )
 

@@ -281,6 +281,9 @@ def test_the_archive_lists_what_the_reader_may_see(client, tree, people, login, 
     assert listed["system_admin"] == set()
     page = login(people["county_staff"]).get(reverse("reports:archive"))
     assert reverse("reports:download", args=[county.pk, "pdf"]) in page.content.decode()
+    assert reverse("reports:intake-list") in page.content.decode()
+    page = login(people["secretary_a1"]).get(reverse("reports:archive"))
+    assert reverse("reports:intake-list") not in page.content.decode()
 
 
 def test_the_archive_filters_by_kind_and_period(client, tree, people, login, live_builder):
@@ -319,7 +322,8 @@ def test_the_archive_queries_do_not_grow_with_its_rows(
         ]
     )
     login(people["county_staff"])
-    with django_assert_max_num_queries(9):  # session, account, roles, count, page, unread count, session save
+    # session, account, roles, count, page, may enter intake totals, unread count, session save
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("reports:archive"))
     assert len(response.context["rows"]) == reports
 
@@ -491,3 +495,32 @@ def test_a_party_organizer_opens_only_their_party_organization_s_reports(client,
     assert client.get(reverse("reports:report", args=[other.pk])).status_code == 404
     # township A is paired with the Party organization, but a unit report is the League's
     assert client.get(reverse("reports:report", args=[unit.pk])).status_code == 404
+
+
+def test_the_real_builders_go_through_the_archive(client, tree, people, login, real_pdf):
+    """No stand-in: the quarterly and monthly builders' documents, frozen, rendered and shown."""
+    from reports.xlsx import sheet_names
+
+    make_member(tree["branch_a1"], "甲")
+    quarterly = ask(tree["county"], people["county_staff"])
+    monthly = ask(tree["party_a"], people["party_a"], Period(MONTH, 2026, 9), ReportKind.MONTHLY)
+    assert tasks.generate_report(quarterly.pk) == tasks.generate_report(monthly.pk) == "done"
+    for report, persona, scope_name in [
+        (quarterly, "county_staff", tree["county"].name),
+        (monthly, "party_a", tree["party_a"].name),
+    ]:
+        report.refresh_from_db()
+        assert report.frozen_at is not None
+        sections = report.document["sections"]
+        login(people[persona])
+        page = client.get(reverse("reports:report", args=[report.pk]))
+        assert page.status_code == 200 and sections[0]["title"] in page.content.decode()
+        pdf = PdfReader(
+            io.BytesIO(b"".join(client.get(reverse("reports:download", args=[report.pk, "pdf"])).streaming_content))
+        )
+        text = "\n".join(p.extract_text() for p in pdf.pages)
+        assert scope_name in text and services.report_period(report).label in text
+        xlsx = load_workbook(
+            io.BytesIO(b"".join(client.get(reverse("reports:download", args=[report.pk, "xlsx"])).streaming_content))
+        )
+        assert xlsx.sheetnames == ["概况", *sheet_names(page.context["document"].sections)]
