@@ -13,7 +13,16 @@ from branches.models import Notification, Role, RoleAssignment
 from branches.notifications import RULES, preview_rule, run_rule
 from branches.tasks import run_reminders
 from promotion import due, services
-from promotion.models import CultivationReport, FollowUpReport, Nomination, Objection, PromotionCase, RoundStage, Stage
+from promotion.models import (
+    CultivationReport,
+    FollowUpReport,
+    Nomination,
+    Objection,
+    PromotionCase,
+    PromotionRound,
+    RoundStage,
+    Stage,
+)
 from tests.conftest import make_user
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
@@ -169,7 +178,7 @@ def test_reports_filed_are_read_through_a_subquery_not_a_list_of_ids(tree, peopl
 
 def test_a_branch_without_a_secretary_is_answered_for_by_its_general_branch(tree, people):
     """Branch AG1 has no secretary account: the secretary of general branch AG (团总支) hears of its
-    reports and its publicity; branch A1's secretaries hear of their own only."""
+    reports; branch A1's secretaries hear of their own only."""
     general_secretary = make_user("secretary_ag", Role.BRANCH_SECRETARY, organization=tree["general_ag"])
     for branch, name in [(tree["branch_ag1"], "九年级"), (tree["branch_a1"], "村里")]:
         member = eligible_member(branch, name, recorder=people["county_staff"])
@@ -313,6 +322,14 @@ def test_the_daily_run_includes_the_pipeline_s_rules_and_sends_nothing_twice(rec
     assert first["promotion_follow_up"] == 3
     assert {second[rule] for rule in PROMOTION_RULES} == {0}
     assert Notification.objects.filter(kind="promotion").count() == 3
+
+
+def test_a_general_branch_s_secretary_is_prompted_to_submit_for_a_branch_without_one(tree, people, round_in_publicity):
+    round_, _nomination = round_in_publicity
+    PromotionRound.objects.filter(pk=round_.pk).update(branch=tree["branch_ag1"])
+    make_user("secretary_ag", Role.BRANCH_SECRETARY, organization=tree["general_ag"])
+    assert run_rule("promotion_publicity_ended", date(2026, 6, 17)) == 1
+    assert _heard("promotion-publicity-ended") == {"secretary_ag"}
 
 
 def test_an_open_objection_to_a_withdrawn_candidate_does_not_stop_the_prompt(tree, people, round_in_publicity):
