@@ -10,12 +10,14 @@ as annotations, so a whole branch is checked in a fixed number of queries.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.honour_selectors import with_priority
@@ -30,7 +32,7 @@ from members.models import (
     SanctionKind,
     years_between,
 )
-from promotion.models import PromotionCase, Track
+from promotion.models import Nomination, PromotionCase, Track
 from promotion.workdays import add_months, month_end, months_between
 
 # The rule a written reason (not an exception) lets pass: a Party application more recent than usual.
@@ -70,16 +72,18 @@ class Eligibility:
         return [c.as_json() for c in self.checks]
 
 
-def with_facts(members: QuerySet[Member], day: date) -> QuerySet[Member]:
-    """Members annotated with what the rules need on `day` (two queries however many members)."""
+def with_facts(members: QuerySet[Member], day: date, *, year: int | None = None) -> QuerySet[Member]:
+    """Members annotated with what the rules need on `day` (two queries however many members): the
+    registration of `year` (by default the day's) and the grade of the year before it."""
+    year = year or day.year
     sanctions = Sanction.objects.open_on(day).filter(member=OuterRef("pk")).order_by("imposed_on")
     # is_cadre and is_honoured: the priority marks shared with the honours pages.
     return (
         with_priority(members, on=day)
         .annotate(
-            registered_this_year=Exists(Registration.objects.filter(member=OuterRef("pk"), year=day.year)),
+            registered_this_year=Exists(Registration.objects.filter(member=OuterRef("pk"), year=year)),
             last_years_grade=Subquery(
-                Evaluation.objects.filter(member=OuterRef("pk"), year=day.year - 1).values("grade")[:1]
+                Evaluation.objects.filter(member=OuterRef("pk"), year=year - 1).values("grade")[:1]
             ),
             open_sanction_kind=Subquery(sanctions.values("kind")[:1]),
             open_sanction_since=Subquery(sanctions.values("imposed_on")[:1]),
@@ -96,15 +100,61 @@ def with_facts(members: QuerySet[Member], day: date) -> QuerySet[Member]:
 
 def check(case: PromotionCase, day: date) -> Eligibility:
     """The case's member against every rule on `day`."""
-    member = with_facts(Member.objects.filter(pk=case.member_id), day).get()
-    return check_member(
-        member,
-        track=case.track,
-        party_applied_on=case.party_applied_on,
-        month_only=case.party_applied_month_only,
-        activist_since=case.activist_since,
-        day=day,
-    )
+    return check_cases([case], day)[case.pk]
+
+
+def check_cases(cases: Iterable[PromotionCase], day: date, *, year: int | None = None) -> dict[int, Eligibility]:
+    """Case id → its member against every rule on `day` (two queries however many cases); `year` as
+    in with_facts."""
+    cases = list(cases)
+    members = with_facts(Member.objects.filter(pk__in={c.member_id for c in cases}), day, year=year)
+    members = {m.pk: m for m in members}
+    return {
+        case.pk: check_member(
+            members[case.member_id],
+            track=case.track,
+            party_applied_on=case.party_applied_on,
+            month_only=case.party_applied_month_only,
+            activist_since=case.activist_since,
+            day=day,
+            year=year,
+        )
+        for case in cases
+    }
+
+
+def recheck(cases: Iterable[tuple[PromotionCase, Nomination | None]], day: date) -> dict[int, list[RuleCheck]]:
+    """Case id → the rules its member fails on `day` that its listing does not excuse (unexcused), for
+    cases already listed and voted on, checked again at submission and at approval. The member's status,
+    sanctions, age and times are as of `day`; registration and grade are those of the year the case was
+    listed in, which the round was built on: a round listed in December and submitted in January is not
+    held back by the new year's registration window, nor by an evaluation still under way. Two queries
+    per listing year."""
+    by_year: dict[int, list[tuple[PromotionCase, Nomination | None]]] = {}
+    for case, nomination in cases:
+        year = timezone.localtime(nomination.created_at).year if nomination and nomination.created_at else day.year
+        by_year.setdefault(year, []).append((case, nomination))
+    failing = {}
+    for year, pairs in by_year.items():
+        results = check_cases([case for case, _nomination in pairs], day, year=year)
+        failing.update({case.pk: unexcused(results[case.pk], nomination) for case, nomination in pairs})
+    return failing
+
+
+def unexcused(result: Eligibility, nomination: Nomination | None) -> list[RuleCheck]:
+    """The rules failing now that the listing does not excuse: a rule failing when the case was listed
+    stays excused by the county's exception recorded then (a short wait since the Party application, by
+    its written reason). A rule failing since (the member left, a sanction opened, the leaving age
+    reached, a grade corrected below the minimum) is not: nobody has allowed it."""
+    if nomination is None:
+        return result.failing
+    failed_when_listed = {c["rule"] for c in nomination.eligibility if not c.get("ok")}
+    excused = set()
+    if nomination.exception_reason:
+        excused |= failed_when_listed - {SHORT_WAIT_RULE}
+    if nomination.short_wait_reason:
+        excused.add(SHORT_WAIT_RULE)
+    return [c for c in result.failing if c.rule not in excused]
 
 
 def check_member(
@@ -115,16 +165,17 @@ def check_member(
     month_only: bool = False,
     activist_since: date | None = None,
     day: date,
+    year: int | None = None,
 ) -> Eligibility:
-    """`member` must come from `with_facts(…, day)`. Without a Party application the application rule
+    """`member` must come from `with_facts(…, day, year=year)`. Without a Party application the application rule
     fails: a case (which records the application) is opened first."""
     rules = settings.PROMOTION_RULES
     checks = [
         _age(member, day, rules["min_age"]),
         _league_years(member, day, rules["min_league_years"]),
         _application(party_applied_on, month_only, day, rules["application_wait_months"]),
-        _active_and_registered(member, day),
-        _evaluation(member, day, rules["min_evaluation_grade"]),
+        _active_and_registered(member, year or day.year),
+        _evaluation(member, (year or day.year) - 1, rules["min_evaluation_grade"]),
         _sanction(member),
     ]
     if track == Track.DEVELOPMENT:
@@ -184,9 +235,18 @@ def priority_reasons(member: Member) -> list[str]:
 
 def _age(member: Member, day: date, minimum: int) -> RuleCheck:
     age = member.age_on(day)
-    if age >= minimum:
-        return RuleCheck("age", True, _("Aged %(age)d (at least %(min)d).") % {"age": age, "min": minimum})
-    return RuleCheck("age", False, _("Aged %(age)d: under %(min)d.") % {"age": age, "min": minimum})
+    figures = {"age": age, "min": minimum, "max": settings.LEAGUE_RULES["leaving_age"]}
+    if age < minimum:
+        return RuleCheck("age", False, _("Aged %(age)d: under %(min)d.") % figures)
+    # At the leaving age a member without a League post leaves (超龄离团); post holders stay members
+    # while in post and go through 推优 like everyone else (domain.md §5.5, §6.1).
+    if age >= figures["max"] and not member.league_post:
+        return RuleCheck(
+            "age",
+            False,
+            _("Aged %(age)d: has reached the League's leaving age (%(max)d) without a League post.") % figures,
+        )
+    return RuleCheck("age", True, _("Aged %(age)d (at least %(min)d).") % figures)
 
 
 def _league_years(member: Member, day: date, minimum: int) -> RuleCheck:
@@ -226,18 +286,17 @@ def _application(applied_on: date | None, month_only: bool, day: date, wait_mont
     )
 
 
-def _active_and_registered(member: Member, day: date) -> RuleCheck:
+def _active_and_registered(member: Member, year: int) -> RuleCheck:
     if not member.is_active:
         return RuleCheck(
             "registered", False, _("Not an active member (%(status)s).") % {"status": member.get_status_display()}
         )
     if member.registered_this_year:
-        return RuleCheck("registered", True, _("Active, registered for %(year)d.") % {"year": day.year})
-    return RuleCheck("registered", False, _("Not registered for %(year)d.") % {"year": day.year})
+        return RuleCheck("registered", True, _("Active, registered for %(year)d.") % {"year": year})
+    return RuleCheck("registered", False, _("Not registered for %(year)d.") % {"year": year})
 
 
-def _evaluation(member: Member, day: date, minimum: str) -> RuleCheck:
-    year = day.year - 1
+def _evaluation(member: Member, year: int, minimum: str) -> RuleCheck:
     grade = member.last_years_grade
     figures = {"year": year, "min": EvaluationGrade(minimum).label}
     if grade is None:

@@ -55,7 +55,10 @@ class CaseOpenForm(forms.Form):
         label=_("Party activist since"),
         required=False,
         widget=DateInput(),
-        help_text=_("For the track activist → development candidate: the day the Party named the member activist."),
+        help_text=_(
+            "For the track activist → development candidate: the day the Party named the member activist. "
+            "Left empty, the date recorded on the member's activist-track case is used."
+        ),
     )
 
     def __init__(self, *args, members: QuerySet[Member], **kwargs):

@@ -46,9 +46,14 @@ class Stage(models.TextChoices):
     NOT_ADOPTED = "not_adopted", _("Not adopted by the Party")
     LAPSED = "lapsed", _("Recommendation lapsed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # An activist-track case whose member goes on as an activist on the development track (发展对象推优):
+    # a member has one open case at a time, so the first closes when the second opens.
+    CONTINUED = "continued", _("Continued on the development track")
 
 
-TERMINAL_STAGES = frozenset({Stage.FULL_MEMBER, Stage.REJECTED, Stage.NOT_ADOPTED, Stage.LAPSED, Stage.WITHDRAWN})
+TERMINAL_STAGES = frozenset(
+    {Stage.FULL_MEMBER, Stage.REJECTED, Stage.NOT_ADOPTED, Stage.LAPSED, Stage.WITHDRAWN, Stage.CONTINUED}
+)
 OPEN_STAGES = frozenset(Stage.values) - TERMINAL_STAGES
 # Before the hand-over the branch files a quarterly cultivation report (推荐前培养, domain.md §0).
 CULTIVATION_STAGES = frozenset(
@@ -166,17 +171,28 @@ class PromotionCase(FSMModelMixin, models.Model):
     @transition(field=stage, source=Stage.IN_REVIEW, target=Stage.RETURNED)
     def return_to_branch(self) -> None: ...
 
+    # A returned case the branch does not resubmit as it is (the member needs more cultivation): it is
+    # listed again in a later round, voted and publicized afresh.
+    @transition(field=stage, source=Stage.RETURNED, target=Stage.CULTIVATION)
+    def back_to_cultivation(self) -> None: ...
+
     @transition(field=stage, source=Stage.IN_REVIEW, target=Stage.REJECTED)
     def reject(self) -> None: ...
 
     @transition(field=stage, source=Stage.APPROVED, target=Stage.RECOMMENDED)
     def hand_over(self) -> None: ...
 
-    @transition(field=stage, source=Stage.RECOMMENDED, target=Stage.ACTIVIST)
+    # From LAPSED too: the Party may decide within the validity and tell the League after the daily
+    # sweep lapsed the case (the service accepts only a decision dated within the validity).
+    @transition(field=stage, source=[Stage.RECOMMENDED, Stage.LAPSED], target=Stage.ACTIVIST)
     def party_names_activist(self) -> None: ...
 
-    @transition(field=stage, source=[Stage.RECOMMENDED, Stage.ACTIVIST], target=Stage.DEVELOPMENT)
+    @transition(field=stage, source=[Stage.RECOMMENDED, Stage.ACTIVIST, Stage.LAPSED], target=Stage.DEVELOPMENT)
     def party_names_development_candidate(self) -> None: ...
+
+    # Taken only when the member's development-track case is opened (services.case_open).
+    @transition(field=stage, source=Stage.ACTIVIST, target=Stage.CONTINUED)
+    def continue_on_development_track(self) -> None: ...
 
     @transition(field=stage, source=Stage.DEVELOPMENT, target=Stage.PROBATIONARY)
     def party_admits_probationary(self) -> None: ...

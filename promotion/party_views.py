@@ -206,6 +206,7 @@ HANDED_OVER_STAGES = frozenset(
         Stage.NOT_ADOPTED,
         Stage.LAPSED,
         Stage.WITHDRAWN,
+        Stage.CONTINUED,
     }
 )
 

@@ -27,7 +27,9 @@ from promotion.models import (
 
 # The form exists once the committee above has approved the case; it stays printable afterwards,
 # whatever the Party decides, because it is part of the person's file.
-FORM_STAGES = frozenset({Stage.APPROVED, *PARTY_STAGES, Stage.FULL_MEMBER, Stage.NOT_ADOPTED, Stage.LAPSED})
+FORM_STAGES = frozenset(
+    {Stage.APPROVED, *PARTY_STAGES, Stage.FULL_MEMBER, Stage.NOT_ADOPTED, Stage.LAPSED, Stage.CONTINUED}
+)
 FORM_LANGUAGE = "zh-hans"
 
 

@@ -382,7 +382,8 @@ FUNNEL = [
 def county_overview(units: Iterable[Organization], *, year: int, day: date) -> CountyOverview:
     """The pipeline across `units` (one row each: the county's township-level committees, say): open
     cases by stage, overdue reports, time in the current stage, the year's funnel by the dates recorded
-    on the cases, and the yearly plans' targets against what was recommended. Six queries."""
+    on the cases (distinct members at each step), and the yearly plans' targets against what was
+    recommended. Six queries."""
     units = list(units)
     paths = [unit.path for unit in units]
     in_units = PromotionCase.objects.filter(subtree_filter(paths, "branch__path"))
@@ -421,9 +422,15 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
         for stage in OPEN_STAGE_ORDER
     ]
     plan = _plan_progress(units, in_units, year)
+    # People, not cases: a member whose activist-track case continued on the development track has two
+    # cases (both recommended, say) and counts once at each step.
     funnel_counts = in_units.aggregate(
         **{
-            key: Count("pk", filter=Q(**{f"{date_field}__year": year}, **({"track": track} if track else {})))
+            key: Count(
+                "member",
+                distinct=True,
+                filter=Q(**{f"{date_field}__year": year}, **({"track": track} if track else {})),
+            )
             for key, _label, date_field, track in FUNNEL
         }
     )
@@ -460,14 +467,21 @@ def _plan_progress(units: list[Organization], in_units: QuerySet[PromotionCase],
     )
     if not targets:
         return []
-    recommended = list(in_units.filter(recommended_on__year=year).values_list("branch__path", "track"))
+    # Members, not cases (a member recommended twice on a track in a year counts once).
+    recommended = set(in_units.filter(recommended_on__year=year).values_list("branch__path", "track", "member_id"))
     return [
         PlanProgress(
             committee=t.plan.committee,
             organization=t.organization,
             track=t.track,
             target=t.target,
-            actual=sum(1 for path, track in recommended if track == t.track and path.startswith(t.organization.path)),
+            actual=len(
+                {
+                    member
+                    for path, track, member in recommended
+                    if track == t.track and path.startswith(t.organization.path)
+                }
+            ),
         )
         for t in targets
     ]

@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "submit_for_review": gettext_lazy("Submitted for review"),
     "approve": gettext_lazy("Approved in review"),
     "return_to_branch": gettext_lazy("Returned to the branch"),
+    "back_to_cultivation": gettext_lazy("Taken back to cultivation"),
     "reject": gettext_lazy("Rejected in review"),
     "hand_over": gettext_lazy("Handed over to the Party organization"),
     "party_names_activist": gettext_lazy("Named Party activist"),
@@ -86,13 +87,15 @@ ACTION_LABELS = {
     "party_admits_probationary": gettext_lazy("Admitted as probationary Party member"),
     "party_confirms_full_member": gettext_lazy("Confirmed as full Party member"),
     "party_does_not_adopt": gettext_lazy("Not adopted by the Party"),
+    "continue_on_development_track": gettext_lazy("Continued on the development track"),
     "lapse": gettext_lazy("Recommendation lapsed"),
     "withdraw": gettext_lazy("Case withdrawn"),
     "move": gettext_lazy("Moved with the member to another branch"),
 }
 
 # Who takes which transition. Round-driven ones (listing, vote, publicity, objections, submission) are
-# taken through the round's services; the lapse only by the daily sweep.
+# taken through the round's services; the lapse only by the daily sweep; the continuation only by
+# opening the member's development-track case.
 BRANCH_TRANSITIONS = frozenset(
     {
         "nominate",
@@ -102,6 +105,7 @@ BRANCH_TRANSITIONS = frozenset(
         "start_publicity",
         "uphold_objection",
         "submit_for_review",
+        "back_to_cultivation",
         "hand_over",
         "party_names_activist",
         "party_names_development_candidate",
@@ -346,7 +350,12 @@ def case_open(
     actor: User,
 ) -> PromotionCase:
     """Open a member's case on a track from their Party application (recorded to the month at least;
-    with `month_only` the date is kept as the month's first day)."""
+    with `month_only` the date is kept as the month's first day).
+
+    A member has one open case at a time (the pipeline counts people). Opening the development track
+    for a member whose activist-track case has reached “Party activist” continues that case: it closes
+    as CONTINUED in the same transaction, and its activist date is the new case's when none is given.
+    Any other open case refuses the opening."""
     if track not in Track.values:
         raise PromotionError({"track": _("Choose the track.")})
     if month_only:
@@ -354,13 +363,7 @@ def case_open(
     _not_in_future(party_applied_on, "party_applied_on")
     if party_applied_on < member.birth_date:
         raise PromotionError({"party_applied_on": _("The application date is before the member's birth.")})
-    if track == Track.DEVELOPMENT:
-        if activist_since is None:
-            raise PromotionError({"activist_since": _("Give the date the member became a Party activist.")})
-        _not_in_future(activist_since, "activist_since")
-        if activist_since < party_applied_on:
-            raise PromotionError({"activist_since": _("A member becomes an activist after applying to the Party.")})
-    elif activist_since is not None:
+    if track == Track.ACTIVIST and activist_since is not None:
         raise PromotionError({"activist_since": _("The activist date belongs to the development track.")})
     with transaction.atomic(), _audit(actor, member.branch):
         locked = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
@@ -372,6 +375,27 @@ def case_open(
                 _("%(name)s is already a Party member (%(status)s).")
                 % {"name": locked.name, "status": locked.get_political_status_display()}
             )
+        # The member's row is locked: nobody opens or reopens another of their cases meanwhile.
+        continued = None
+        for other in PromotionCase.objects.open().filter(member=locked).select_for_update(of=("self",)).order_by("pk"):
+            if other.track == track:
+                raise PromotionError(_("%(name)s already has an open case on this track.") % {"name": locked.name})
+            if track == Track.DEVELOPMENT and other.stage == Stage.ACTIVIST:
+                continued = other
+            else:
+                hint = (
+                    _("The development track follows once the Party has named the member an activist on it.")
+                    if track == Track.DEVELOPMENT
+                    else ""
+                )
+                raise _other_open_case(locked, other, hint=hint)
+        if track == Track.DEVELOPMENT:
+            activist_since = activist_since or (continued.activist_since if continued else None)
+            if activist_since is None:
+                raise PromotionError({"activist_since": _("Give the date the member became a Party activist.")})
+            _not_in_future(activist_since, "activist_since")
+            if activist_since < party_applied_on:
+                raise PromotionError({"activist_since": _("A member becomes an activist after applying to the Party.")})
         case = PromotionCase(
             member=locked,
             track=track,
@@ -398,7 +422,25 @@ def case_open(
                 "activist_since": [None, activist_since],
             },
         )
+        if continued is not None:
+            continued.member = locked
+            reason = str(ACTION_LABELS["continue_on_development_track"])
+            _step(
+                continued,
+                "continue_on_development_track",
+                actor=actor,
+                comment=_("A case on the track “%(track)s” has been opened.") % {"track": case.get_track_display()},
+                fields={"closed_on": _today(), "closing_reason": reason},
+            )
     return case
+
+
+def _other_open_case(member: Member, other: PromotionCase, *, hint: str = "") -> PromotionError:
+    """The refusal when the member's other case is open (one open case per member)."""
+    message = _(
+        "%(name)s already has an open case on the track “%(track)s”, at the stage “%(stage)s”: a member has one open case at a time."
+    ) % {"name": member.name, "track": other.get_track_display(), "stage": other.get_stage_display()}
+    return PromotionError(" ".join(filter(None, [message, hint])))
 
 
 def cultivation_report_file(
@@ -960,11 +1002,37 @@ def round_submit(*, round: PromotionRound, actor: User) -> PromotionRound:
             )
         candidates = _round_candidates(locked, Stage.PUBLICITY)
         cases = _lock_cases(n.case_id for n in candidates)
+        _require_still_eligible(
+            [(cases[n.case_id], n) for n in candidates],
+            today,
+            then=_("Bring the member's record up to date, or withdraw the case, then submit the round."),
+        )
         locked.submit()
         locked.save(update_fields=["stage", "updated_at"])
         for nomination in candidates:
             _step(cases[nomination.case_id], "submit_for_review", actor=actor, round=locked)
     return locked
+
+
+def _require_still_eligible(cases: list[tuple[PromotionCase, Nomination | None]], day: date, *, then: str) -> None:
+    """The rules checked again on `day` (at submission, at approval): time has passed since the listing
+    (a member may have left, had a sanction opened, reached the leaving age). A rule failing now that
+    the listing does not excuse refuses, each case's reasons listed (eligibility.recheck), followed by
+    what to do `then`."""
+    failing = eligibility.recheck(cases, day)
+    lines = [
+        _("%(name)s no longer meets the rules: %(reasons)s")
+        % {"name": case.member.name, "reasons": " ".join(c.detail for c in failing[case.pk])}
+        for case, _nomination in cases
+        if failing[case.pk]
+    ]
+    if lines:
+        raise PromotionError(" ".join([*lines, then]))
+
+
+def _latest_listing(case: PromotionCase) -> Nomination | None:
+    """The listing that brought the case to review (its eligibility, exception and reasons)."""
+    return Nomination.objects.listed().filter(case=case).order_by("-pk").first()
 
 
 # --- review and after ----------------------------------------------------------------------------
@@ -1001,6 +1069,12 @@ def case_review(
                     }
                 )
             raise _wrong_stage(locked, REVIEW_DECISIONS[decision])
+        if decision == "approve":
+            _require_still_eligible(
+                [(locked, _latest_listing(locked))],
+                _today(),
+                then=_("The case cannot be approved: return it to the branch or reject it."),
+            )
         fields = {"closed_on": _today(), "closing_reason": comment[:200]} if decision == "reject" else {}
         _step(locked, REVIEW_DECISIONS[decision], actor=actor, comment=comment, fields=fields)
     return locked
@@ -1013,7 +1087,23 @@ def case_resubmit(*, case: PromotionCase, comment: str, actor: User) -> Promotio
         locked = _lock_case_as(case, actor)
         if locked.stage != Stage.RETURNED:
             raise _wrong_stage(locked, "submit_for_review")
+        _require_still_eligible(
+            [(locked, _latest_listing(locked))],
+            _today(),
+            then=_("Bring the member's record up to date, or take the case back to cultivation, then resubmit."),
+        )
         _step(locked, "submit_for_review", actor=actor, comment=comment)
+    return locked
+
+
+def case_back_to_cultivation(*, case: PromotionCase, reason: str, actor: User) -> PromotionCase:
+    """A returned case the branch does not resubmit goes back to cultivation, with the reason: the member
+    is cultivated further and listed in a later round (voted and publicized afresh). Everything
+    recorded stays: the earlier listing, its vote and the review's comment."""
+    reason = _text(reason, "reason", _("Give the reason."))
+    with transaction.atomic(), _audit(actor, case.branch, note=reason):
+        locked = _lock_case_as(case, actor)
+        _step(locked, "back_to_cultivation", actor=actor, comment=reason)
     return locked
 
 
@@ -1114,7 +1204,12 @@ def case_record_party_decision(
     """Record what the Party organization decided, with its date. Returns warnings where the Party's
     own time rules look broken (activist under a year before becoming a development candidate,
     probation under a year): they are shown and kept in the history, not refused, because the League
-    records the Party's decision rather than making it."""
+    records the Party's decision rather than making it.
+
+    A Party often tells the League late: naming the person activist or development candidate may be
+    recorded on a recommendation the daily sweep has lapsed, when it was decided within the validity
+    (decided_on ≤ valid_until); the case opens again at that stage. A decision dated after the validity
+    is refused: the recommendation no longer held, the member is recommended again."""
     if decision not in PARTY_DECISIONS:
         raise PromotionError({"decision": _("Choose the decision.")})
     _not_in_future(decided_on, "decided_on")
@@ -1130,6 +1225,29 @@ def case_record_party_decision(
             raise PromotionError({"decision": _("On this track the member is already a Party activist.")})
         if not can_proceed(getattr(locked, transition)):
             raise _wrong_stage(locked, transition)
+        # A decision naming the person (activist, development candidate) holds only within the
+        # recommendation's validity; recorded on a lapsed case, it reopens it (one open case a member).
+        late = locked.stage == Stage.LAPSED
+        naming = decision in ("activist", "development") and locked.stage in (Stage.RECOMMENDED, Stage.LAPSED)
+        if naming and (
+            (late and locked.valid_until is None) or (locked.valid_until and decided_on > locked.valid_until)
+        ):
+            raise PromotionError(
+                {
+                    "decided_on": _(
+                        "The recommendation was valid until %(day)s: a decision taken after that cannot be recorded on it. The member has to be recommended again."
+                    )
+                    % {"day": locked.valid_until.isoformat() if locked.valid_until else "—"}
+                }
+            )
+        if late:
+            other = PromotionCase.objects.open().filter(member=member).exclude(pk=locked.pk).order_by("pk").first()
+            if other is not None:
+                raise _other_open_case(
+                    member,
+                    other,
+                    hint=_("Withdraw it first if the Party's decision on the lapsed recommendation replaces it."),
+                )
         previous = {
             "recommended_on": locked.recommended_on,
             "activist_since": locked.activist_since,
@@ -1145,7 +1263,7 @@ def case_record_party_decision(
                     }
                 )
         warnings: list[str] = []
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {"closed_on": None, "closing_reason": ""} if late else {}
         if decision == "activist":
             fields["activist_since"] = decided_on
         elif decision == "development":
@@ -1168,7 +1286,15 @@ def case_record_party_decision(
                 )
         else:
             fields.update(closed_on=decided_on, closing_reason=(comment or str(ACTION_LABELS[transition]))[:200])
-        note = "\n".join(filter(None, [_("Decided on %(day)s.") % {"day": decided_on.isoformat()}, comment, *warnings]))
+        reopened = (
+            _("Recorded after the recommendation lapsed: decided within its validity (until %(day)s).")
+            % {"day": locked.valid_until.isoformat()}
+            if late
+            else ""
+        )
+        note = "\n".join(
+            filter(None, [_("Decided on %(day)s.") % {"day": decided_on.isoformat()}, reopened, comment, *warnings])
+        )
         _step(locked, transition, actor=actor, comment=note, fields=fields)
         status = {"probationary": PoliticalStatus.PROBATIONARY_PARTY, "full": PoliticalStatus.PARTY_MEMBER}.get(
             decision

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from promotion import county_views, party_views, review_views, round_views, views
+from promotion import case_rules_views, county_views, party_views, review_views, round_views, views
 
 app_name = "promotion"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/form.pdf", views.case_form_pdf, name="case-form-pdf"),
     re_path(rf"^cases/(?P<pk>\d+)/(?P<action>{'|'.join(views.CASE_ACTIONS)})/$", views.case_action, name="case-action"),
+    path(
+        "cases/<int:pk>/back-to-cultivation/",
+        case_rules_views.case_back_to_cultivation,
+        name="case-back-to-cultivation",
+    ),
     path("rounds/<int:pk>/", round_views.round_detail, name="round"),
     path("rounds/<int:pk>/nominate/", round_views.round_nominate, name="round-nominate"),
     path("rounds/<int:pk>/opinions/", round_views.round_open_opinions, name="round-open-opinions"),

@@ -55,6 +55,24 @@ def test_age_below_18_fails(tree, recorder):
     assert _rules(eligibility.check(case, date(2026, 6, 11)))["age"] is True  # the 18th birthday
 
 
+@pytest.mark.parametrize(
+    ("birth_date", "league_post", "ok"),
+    [
+        (date(1998, 6, 11), "", True),  # 28 tomorrow
+        (date(1998, 6, 10), "", False),  # 28 today: leaves the League over age
+        (date(1995, 1, 1), "secretary", True),  # a post holder stays a member while in post
+    ],
+)
+def test_the_leaving_age_bars_members_without_a_league_post(tree, recorder, birth_date, league_post, ok):
+    member = eligible_member(
+        tree["branch_a1"], "大龄团员", recorder=recorder, birth_date=birth_date, league_post=league_post
+    )
+    result = eligibility.check(make_case(member, recorder=recorder), TODAY)
+    assert _rules(result)["age"] is ok
+    if not ok:
+        assert result.failing[0].detail == "28岁，已到离团年龄（28岁）且未担任团内职务。"
+
+
 def test_league_age_under_a_year_fails(tree, recorder):
     member = eligible_member(tree["branch_a1"], "新团员", recorder=recorder, joined_on=date(2025, 6, 11))
     member._recorder = recorder
@@ -176,6 +194,53 @@ def test_checking_a_whole_branch_takes_a_fixed_number_of_queries(tree, recorder)
         members = list(eligibility.with_facts(tree["branch_a1"].members.all(), TODAY))
     assert len(members) == 15
     assert len(small) == len(large) == 2
+
+
+def test_checking_several_cases_takes_a_fixed_number_of_queries(tree, recorder):
+    cases = [
+        make_case(eligible_member(tree["branch_a1"], f"丙{i}", recorder=recorder), recorder=recorder) for i in range(5)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        results = eligibility.check_cases(cases, TODAY)
+    assert len(queries) == 2
+    assert set(results) == {case.pk for case in cases} and all(r.ok for r in results.values())
+
+
+def _listed(eligibility_json, *, exception_reason="", short_wait_reason=""):
+    from promotion.models import Nomination
+
+    return Nomination(
+        eligibility=eligibility_json, exception_reason=exception_reason, short_wait_reason=short_wait_reason
+    )
+
+
+def test_only_the_rules_excused_when_listed_stay_excused(candidate, recorder):
+    """Checked again later (at submission, at review): a rule failing when listed and allowed by the
+    county's exception (or, for a short wait, by its reason) is excused; a rule failing since is not."""
+    Registration.objects.filter(member=candidate).delete()
+    Sanction.objects.create(
+        member=candidate, kind="warning", imposed_on=date(2026, 6, 1), reason="旷会", recorded_by=recorder
+    )
+    result = _check(candidate, party_applied_on=date(2026, 3, 1))
+    assert {c.rule for c in result.failing} == {"registered", "sanction", "application_wait"}
+    when_listed = [
+        {"rule": "registered", "ok": False, "detail": ""},
+        {"rule": "sanction", "ok": True, "detail": ""},
+        {"rule": "application_wait", "ok": False, "detail": ""},
+    ]
+    assert {c.rule for c in eligibility.unexcused(result, None)} == {"registered", "sanction", "application_wait"}
+    assert {c.rule for c in eligibility.unexcused(result, _listed(when_listed))} == {
+        "registered",
+        "sanction",
+        "application_wait",
+    }
+    excused = _listed(when_listed, exception_reason="县团委同意", short_wait_reason="表现突出")
+    assert [c.rule for c in eligibility.unexcused(result, excused)] == ["sanction"]
+    # The county's exception does not stand for the written reason of a short wait.
+    assert {c.rule for c in eligibility.unexcused(result, _listed(when_listed, exception_reason="同意"))} == {
+        "sanction",
+        "application_wait",
+    }
 
 
 @pytest.mark.parametrize(("members", "cap"), [(0, 0), (4, 0), (5, 1), (9, 1), (10, 2), (15, 3), (35, 7)])

@@ -169,6 +169,15 @@ def test_the_list_filters_by_name_and_stage(login, tree, people, handed):
     assert len(client.get(LIST, {"stage": "nonsense"}).context["rows"]) == 2
 
 
+def test_a_case_continued_on_the_development_track_stays_listed_and_filtered(login, tree, people, handed):
+    handed_over_case(
+        tree["branch_a1"], "甲五", recorder=people["county_staff"], party=tree["party_a"], stage=Stage.CONTINUED
+    )
+    response = login(people["party_a"]).get(LIST, {"stage": Stage.CONTINUED})
+    assert (Stage.CONTINUED.value, "转入发展对象推优") in response.context["stages"]
+    assert [(r.name, r.stage_label) for r in response.context["rows"]] == [("甲五", "转入发展对象推优")]
+
+
 def test_an_expiring_recommendation_is_flagged(login, tree, people, handed):
     handed_over_case(
         tree["branch_a1"],

@@ -16,6 +16,7 @@ from promotion.models import (
     FOLLOW_UP_STAGES,
     OPEN_STAGES,
     PARTY_STAGES,
+    TERMINAL_STAGES,
     CaseTransition,
     CultivationReport,
     FollowUpReport,
@@ -36,6 +37,8 @@ STAGE_DATES = {
         "activist_since": date(2025, 4, 1),
         "development_on": date(2026, 5, 6),
     },
+    # Lapsed on 3 March 2026: a decision of the Party dated until then may still be recorded.
+    Stage.LAPSED: {"recommended_on": date(2024, 3, 4), "valid_until": date(2026, 3, 3), "closed_on": date(2026, 3, 4)},
     Stage.PROBATIONARY: {
         "recommended_on": date(2024, 3, 4),
         "activist_since": date(2024, 4, 1),
@@ -99,6 +102,11 @@ def test_the_table_is_what_the_issue_describes():
     assert set(TABLE["withdraw"]) == OPEN_STAGES
     assert set(TABLE["party_does_not_adopt"]) == PARTY_STAGES
     assert TABLE["lapse"] == {Stage.RECOMMENDED: Stage.LAPSED}
+    assert TABLE["party_names_activist"] == {Stage.RECOMMENDED: Stage.ACTIVIST, Stage.LAPSED: Stage.ACTIVIST}
+    assert set(TABLE["party_names_development_candidate"]) == {Stage.RECOMMENDED, Stage.ACTIVIST, Stage.LAPSED}
+    assert TABLE["continue_on_development_track"] == {Stage.ACTIVIST: Stage.CONTINUED}
+    assert TABLE["back_to_cultivation"] == {Stage.RETURNED: Stage.CULTIVATION}
+    assert Stage.CONTINUED in TERMINAL_STAGES and Stage.CONTINUED not in OPEN_STAGES
 
 
 def test_the_stage_cannot_be_assigned(case_at):
@@ -143,8 +151,9 @@ def _case_services(tree, people) -> dict[str, tuple]:
     )
 
     def decide(decision):
+        # Within the recommendation's validity (a lapsed one's ended before today).
         return lambda c: services.case_record_party_decision(
-            case=c, decision=decision, decided_on=TODAY, actor=secretary
+            case=c, decision=decision, decided_on=min(TODAY, c.valid_until or TODAY), actor=secretary
         )
 
     def review(decision):
@@ -162,12 +171,16 @@ def _case_services(tree, people) -> dict[str, tuple]:
             lambda c: services.case_resubmit(case=c, comment="已补充材料", actor=secretary),
             {Stage.RETURNED},
         ),
+        "back_to_cultivation": (
+            lambda c: services.case_back_to_cultivation(case=c, reason="需继续培养", actor=secretary),
+            {Stage.RETURNED},
+        ),
         "hand_over": (
             lambda c: services.case_hand_over(case=c, handed_over_on=TODAY, actor=secretary),
             {Stage.APPROVED},
         ),
-        "activist": (decide("activist"), {Stage.RECOMMENDED}),
-        "development": (decide("development"), {Stage.RECOMMENDED, Stage.ACTIVIST}),
+        "activist": (decide("activist"), {Stage.RECOMMENDED, Stage.LAPSED}),
+        "development": (decide("development"), {Stage.RECOMMENDED, Stage.ACTIVIST, Stage.LAPSED}),
         "probationary": (decide("probationary"), {Stage.DEVELOPMENT}),
         "full": (decide("full"), {Stage.PROBATIONARY}),
         "not_adopted": (decide("not_adopted"), set(PARTY_STAGES)),
@@ -195,6 +208,7 @@ SERVICE_NAMES = [
     "return",
     "reject",
     "resubmit",
+    "back_to_cultivation",
     "hand_over",
     "activist",
     "development",
@@ -230,15 +244,17 @@ def test_every_case_service_at_every_stage(tree, people, case_at, name):
 def test_the_services_cover_the_table():
     """Every transition is reachable through some service (round-driven ones through the rounds)."""
     round_driven = {"remove_from_list", "pass_vote", "fail_vote", "start_publicity", "uphold_objection"}
+    opening_track_b = {"continue_on_development_track"}  # services.case_open
     case_level = {
         "nominate",
         "approve",
         "return_to_branch",
         "reject",
         "submit_for_review",
+        "back_to_cultivation",
         "hand_over",
         *services.PARTY_DECISIONS.values(),
         "withdraw",
         "lapse",
     }
-    assert set(TABLE) == round_driven | case_level
+    assert set(TABLE) == round_driven | opening_track_b | case_level
