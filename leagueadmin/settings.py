@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the WSGI process, before sessions and the rest (deploy/, docs/performance.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +176,18 @@ STORAGES = {
         "OPTIONS": {"location": REPORTS_ROOT, "base_url": None},
     },
 }
+# Production (DEBUG off) serves what collectstatic wrote: names carrying a hash of the content, so
+# browsers may cache them for ever, with gzip and Brotli copies beside them (whitenoise). Development
+# and the test suite keep plain names served from the source folders: no collectstatic needed there.
+# STATIC_MANIFEST=false does the same for other runs without collectstatic (the benchmarks).
+TESTING = "pytest" in sys.modules
+STATIC_MANIFEST = strict_bool("STATIC_MANIFEST", default=not DEBUG and not TESTING)
+if STATIC_MANIFEST:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+if TESTING:
+    # Without collectstatic STATIC_ROOT does not exist: look files up on request (no warning about it).
+    WHITENOISE_AUTOREFRESH = True
+    WHITENOISE_USE_FINDERS = True
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
