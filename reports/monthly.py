@@ -7,43 +7,48 @@ Scope: a Party organization reads the cases handed over to it (`PromotionCase.pa
 League unit reads the recommended cases of its subtree. Either way only cases with a recommendation
 date: what the League has not handed over is its own working record.
 
-Which month's facts:
-- A case's stage at a moment is read from its transitions (`CaseTransition`, the pipeline's history):
-  the stage the first later transition left, or the current stage when none came later. So a past
-  month shows the stages of that month, not today's.
-- The month's people are those whose hand-over was recorded by the month's end and whose case was
-  open when the month began or moved during it: open during it, closed (decided) in it, or back from
-  a lapse (the Party decided within the validity and the League recorded it after the daily sweep).
-- Decisions are listed in the month they were recorded (their transition), with the date the Party
-  took them (kept on the case). Follow-up reports and talks count by their own dates; the member's
-  name and branch are today's. Closed months are frozen in the archive when first generated after
-  they close (reports/selectors.py), so later corrections do not change a report already sent.
+Which month's facts — everything is read as it stood at the month's end (today while the month is
+under way), from dated records, so that regenerating a closed month gives what it gave then:
+- A case's stage at a moment is reports/quarterly/history.py's `case_stage_at` (the pipeline's
+  transitions; a case opened after the moment was not there yet).
+- The month's people are those handed over by the month's end whose case was open when the month
+  began or changed stage during it: open during it, closed in it (decided, lapsed, withdrawn,
+  continued on the development track), or back from a lapse (the Party decided within the validity
+  and the League recorded it after the daily sweep).
+- Follow-up reports count as filed from the moment they were filed: a report filed after the month's
+  end is missing in that month (it shows as filed in the month it was filed). The months a case owes
+  a report on are promotion/due.py's (`follow_up_months`), due by `follow_up_due_on`, while the case
+  is followed up (FOLLOW_UP_STAGES) and its member is in the League — judged by the member's leaving
+  date, not today's status, as the quarterly report does.
 - "This month's follow-up report" is the one that falls due in the month: the report on the month
-  before, due by PROMOTION_RULES["follow_up_due_day"]. At the month's end it is filed or missing,
-  which is what the Party wants to read; the report on the month itself is not due yet.
-- Which reports are due and overdue is promotion.selectors.due_reports's rule, applied to each case as
-  it stood at the month's end; the validity is promotion.party_views.validity's. A month still under
-  way is read as of today.
+  before. It is due on a case followed up when it fell due or at the month's end; only then is it
+  filed (on time or late) or missing. The overdue list is every report owed at the month's end and
+  not filed by then.
+- Decisions are listed in the month they were recorded (their transition), with the date the Party
+  took them (kept on the case). Talks count by their own dates; the member's name and branch are
+  today's. Closed months are frozen in the archive when first generated after they close
+  (reports/selectors.py).
 
-Five queries whatever the number of cases, branches or months: the cases (with their stage at the
-month's end), their transitions over the two months compared, the follow-up reports, the talks, and
-due_reports's own read of the reports.
+Four queries whatever the number of cases, branches or months: the cases (with their stages at the
+moments compared), their transitions over the two months, the follow-up reports filed, and the talks;
+the last three read the cases through the first as a subquery.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from branches.models import Organization, PartyOrganization, subtree_filter
-from members.models import add_years
+from members.models import Member, add_years
+from promotion.due import FOLLOW_UP, follow_up_months
 from promotion.models import (
     FOLLOW_UP_STAGES,
     TERMINAL_STAGES,
@@ -53,20 +58,23 @@ from promotion.models import (
     Stage,
     Talk,
 )
-from promotion.party_views import HANDED_OVER_STAGES, validity
-from promotion.selectors import DueReport, due_reports, follow_up_due_on
+from promotion.party_views import HANDED_OVER_STAGES, Validity, validity
+from promotion.selectors import DueReport, follow_up_due_on
 from promotion.services import ACTION_LABELS
 from reports.document import Chart, Figure, ReportDocument, Section, Series, Table
 from reports.models import ReportKind
 from reports.periods import MONTH, Period
+from reports.quarterly.history import case_stage_at, end_of, start_of
 from reports.selectors import Progress
 
-# Two months ahead: time for the League to ask the Party organization for its decision before the
-# recommendation lapses and the person has to be recommended again.
-VALIDITY_WARNING_DAYS = 60
+# The Party organizer's page calls a recommendation "expiring" within 90 days of its end (a literal in
+# promotion.party_views.validity). The report flags by that function's own verdict; this constant only
+# names the threshold in the report's text, and must match the page (tests/reports/test_monthly_rules.py).
+VALIDITY_WARNING_DAYS = 90
 # The stages a handed-over case can be in, in the pipeline's order (the totals' rows, the chart's bars).
 STAGE_ORDER = [stage for stage in Stage.values if stage in HANDED_OVER_STAGES]
-# The steps the report lists as the Party's decisions (with the lapses and withdrawals that end a case).
+# The steps the report lists as the Party's decisions, with the lapses, withdrawals and continuations
+# on the development track that end a case.
 DECISION_STAGES = [
     Stage.ACTIVIST,
     Stage.DEVELOPMENT,
@@ -75,6 +83,7 @@ DECISION_STAGES = [
     Stage.NOT_ADOPTED,
     Stage.LAPSED,
     Stage.WITHDRAWN,
+    Stage.CONTINUED,
 ]
 # Where each decision's own date is kept on the case (the transition holds when it was recorded).
 DECIDED_ON_FIELD = {
@@ -85,22 +94,20 @@ DECIDED_ON_FIELD = {
     Stage.NOT_ADOPTED: "closed_on",
     Stage.LAPSED: "closed_on",
     Stage.WITHDRAWN: "closed_on",
+    Stage.CONTINUED: "closed_on",
 }
-FILED, FILED_LATE, MISSING, PENDING, NOT_DUE = "filed", "filed_late", "missing", "pending", "not_due"
+# The follow-up report falling due in the month: not due, or due and then filed, late, missing, or
+# still to come (its due day not reached while the month is under way).
+NOT_DUE, FILED, FILED_LATE, MISSING, PENDING = "not_due", "filed", "filed_late", "missing", "pending"
 STEPS = 7  # the progress reported: loading, then one step per section
-
-
-def _midnight(day: date) -> datetime:
-    """The first moment of `day` in the county's time zone: months begin and end at local midnight."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
 
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _year_month(day: date) -> str:
+    return f"{day:%Y-%m}"
 
 
 @dataclass(frozen=True)
@@ -117,51 +124,75 @@ class _Step:
         return self.to_stage in DECISION_STAGES and self.from_stage != self.to_stage
 
 
-@dataclass
-class _Month:
-    """One month's view of the cases: who is in it, each one's stage at its end, and what happened."""
+@dataclass(frozen=True)
+class _Window:
+    """A month as the report reads it: from its first moment to the end of `as_of`."""
 
     period: Period
     as_of: date  # the month's last day, or today while it is under way
-    cases: list[PromotionCase]
-    stage: dict[int, str]  # case id → stage at the end
-    decisions: list[_Step]
-    talks: dict[int, list[tuple[date, str]]]  # case id → (held on, held by), oldest first
-    filed: dict[int, datetime]  # case id → when the report due in the month was filed
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, period: Period, as_of: date) -> _Window:
+        return cls(period, as_of, start_of(period.start), end_of(as_of))
 
     @property
-    def report_month(self) -> date:
-        """The month whose report falls due in this month."""
+    def reported_month(self) -> date:
+        """The month whose follow-up report falls due in this one: the month before."""
         return self.period.previous().start
 
-    def stage_counts(self) -> dict[str, int]:
-        counts = Counter(self.stage[case.pk] for case in self.cases)
-        return {stage: counts[stage] for stage in STAGE_ORDER}
+    @property
+    def report_due_on(self) -> date:
+        return follow_up_due_on(self.reported_month)
 
-    def talk_count(self) -> int:
-        return sum(len(self.talks.get(case.pk, [])) for case in self.cases)
+    @property
+    def report_falls_due_at(self) -> datetime:
+        """The end of the report's due day, or the window's end while that day is to come."""
+        return min(end_of(self.report_due_on), self.end)
 
 
 @dataclass
 class _Row:
+    """One person of the month, as the month's end saw them."""
+
     case: PromotionCase
-    stage: str
-    report_status: str
-    report_due_on: date
-    filed_at: datetime | None
-    talks: list[tuple[date, str]]
+    stage: str  # at the month's end
+    report_status: str  # of the follow-up report falling due in the month
+    filed_at: datetime | None  # when that report was filed, if it was due and filed
+    talks: list[tuple[date, str]]  # (held on, held by), oldest first
     decisions: list[_Step]
-    overdue_reports: list[DueReport] = field(default_factory=list)
-    validity_days: int | None = None  # days left while the recommendation waits for the Party's decision
-    time_rules: list[str] = field(default_factory=list)
+    overdue_reports: list[DueReport]  # owed at the month's end and not filed by then, oldest first
+    validity: Validity | None  # while the recommendation waits for the Party's decision
+    time_rules: list[str]
 
     @property
     def validity_flag(self) -> bool:
-        return self.validity_days is not None and self.validity_days <= VALIDITY_WARNING_DAYS
+        # The Party organizer's page's own verdict: "expiring" or "expired".
+        return self.validity is not None and self.validity.label != "valid"
 
     @property
     def flagged(self) -> bool:
         return bool(self.overdue_reports or self.validity_flag or self.time_rules)
+
+
+@dataclass
+class _MonthView:
+    """One month of the scope: its people, sorted by branch and name, and the decisions recorded in it."""
+
+    window: _Window
+    rows: list[_Row]
+    decisions: list[_Step]  # in the order recorded
+
+    def stage_counts(self) -> dict[str, int]:
+        counts = Counter(row.stage for row in self.rows)
+        return {stage: counts[stage] for stage in STAGE_ORDER}
+
+    def reports_filed(self) -> int:
+        return sum(1 for row in self.rows if row.report_status in (FILED, FILED_LATE))
+
+    def talk_count(self) -> int:
+        return sum(len(row.talks) for row in self.rows)
 
 
 def build_monthly(
@@ -170,20 +201,21 @@ def build_monthly(
     """The monthly progress report of `scope` for the calendar month `period`."""
     if period.kind != MONTH:
         raise ValueError(f"the monthly report covers a month, not {period.key}")
-    report = (lambda done: progress(done, STEPS)) if progress else (lambda done: None)
-    today = timezone.localdate()
-    previous = period.previous()
-    month, last_month = _months(scope, period, previous, today)
-    report(1)
-    rows = _rows(month)
+
+    def step_done(done: int) -> None:
+        if progress:
+            progress(done, STEPS)
+
+    this_month, last_month = _read_months(scope, period, timezone.localdate())
+    step_done(1)
     sections = []
     for done, build in enumerate(
         (_people_section, _follow_up_section, _talks_section, _decisions_section, _overdue_section), start=2
     ):
-        sections.append(build(month, rows))
-        report(done)
-    sections.append(_totals_section(month, last_month))
-    report(STEPS)
+        sections.append(build(this_month))
+        step_done(done)
+    sections.append(_totals_section(this_month, last_month))
+    step_done(STEPS)
     return ReportDocument(
         kind=ReportKind.MONTHLY,
         title=_("Monthly progress report"),
@@ -205,29 +237,33 @@ def _scope_cases(scope: Organization | PartyOrganization) -> QuerySet[PromotionC
     return cases.filter(subtree_filter([scope.path], "branch__path"))
 
 
-def _months(
-    scope: Organization | PartyOrganization, period: Period, previous: Period, today: date
-) -> tuple[_Month, _Month]:
-    """This month and the one before, from four queries over the cases of the scope."""
-    as_of = min(period.end, today)
-    end = _midnight(as_of + timedelta(days=1))
+def _read_months(scope: Organization | PartyOrganization, period: Period, today: date) -> tuple[_MonthView, _MonthView]:
+    """The month `period` and the one before, from four queries over the cases of the scope."""
+    this = _Window.of(period, min(period.end, today))
+    last = _Window.of(period.previous(), period.previous().end)
     if period.start > today:  # a month to come: nothing has happened in it yet
-        empty = _Month(period, as_of, [], {}, [], {}, {})
-        return empty, _Month(previous, previous.end, [], {}, [], {}, {})
-    start, previous_start = _midnight(period.start), _midnight(previous.start)
-    # Cases closed before the two months and not moved since (a lapsed recommendation comes back when
-    # the Party tells the League of a decision taken within its validity) are in neither.
-    before = CaseTransition.objects.filter(case=OuterRef("pk"), at__lt=previous_start).order_by("-at", "-pk")
-    moved_since = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=previous_start)
-    left_after_end = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=end).order_by("at", "pk")
-    cases = list(
+        return _MonthView(this, [], []), _MonthView(last, [], [])
+    # Each case's stage at every moment compared, one annotation per moment.
+    moments = dict.fromkeys([last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at])
+    stage_fields = {moment: f"stage_at_{n}" for n, moment in enumerate(moments)}
+    before_both = stage_fields[last.start]
+    moved_since = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start)
+    in_scope = (
         _scope_cases(scope)
         # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
-        .filter(recommended_on__lte=as_of)
-        .alias(stage_before=Subquery(before.values("to_stage")[:1]))
-        .exclude(Q(stage_before__in=TERMINAL_STAGES) & ~Exists(moved_since))
-        .annotate(stage_after=Subquery(left_after_end.values("from_stage")[:1]))
-        .select_related("member", "branch")
+        .filter(recommended_on__lte=this.as_of)
+        .annotate(**{name: case_stage_at(moment) for moment, name in stage_fields.items()})
+        # Cases closed before the two months and not moved since are in neither (a lapsed recommendation
+        # comes back when the Party tells the League of a decision taken within its validity). A case
+        # not opened yet then has no stage (NULL): kept, explicitly, as NOT IN would drop it.
+        .filter(
+            Q(**{f"{before_both}__isnull": True})
+            | ~Q(**{f"{before_both}__in": sorted(TERMINAL_STAGES)})
+            | Exists(moved_since)
+        )
+    )
+    cases = list(
+        in_scope.select_related("member", "branch")
         # The agreed hand-over fields only: never the ID number (issue 5).
         .only(
             "pk",
@@ -242,133 +278,147 @@ def _months(
             "full_member_on",
             "closed_on",
             "member__name",
-            "member__status",
+            "member__left_on",
             "branch__name",
             "branch__path",
         )
     )
-    ids = [case.pk for case in cases]
+    ids = in_scope.values("pk")
     history: dict[int, list[_Step]] = defaultdict(list)
     for step in (
-        CaseTransition.objects.filter(case_id__in=ids, at__gte=previous_start, at__lt=end)
+        CaseTransition.objects.filter(case__in=ids, at__gte=last.start, at__lt=this.end)
         .order_by("at", "pk")
         .values_list("case_id", "action", "from_stage", "to_stage", "at")
     ):
         history[step[0]].append(_Step(*step))
-    report_months = [previous.start, previous.previous().start]  # the reports due in each month
-    filed = {
-        (case_id, report_month): filed_at
-        for case_id, report_month, filed_at in FollowUpReport.objects.filter(
-            case_id__in=ids, month__in=report_months
-        ).values_list("case_id", "month", "filed_at")
-    }
+    filed: dict[int, dict[date, datetime]] = defaultdict(dict)
+    for case_id, month, filed_at in FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end).values_list(
+        "case_id", "month", "filed_at"
+    ):
+        filed[case_id][month] = filed_at
     talks: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for case_id, held_on, held_by in (
-        Talk.objects.filter(case_id__in=ids, held_on__gte=previous.start, held_on__lte=as_of)
+        Talk.objects.filter(case__in=ids, held_on__gte=last.period.start, held_on__lte=this.as_of)
         .order_by("held_on", "pk")
         .values_list("case_id", "held_on", "held_by")
     ):
         talks[case_id].append((held_on, held_by))
-
-    def stage_at(case: PromotionCase, moment: datetime) -> str:
-        later = next((step for step in history[case.pk] if step.at >= moment), None)
-        if later is not None:
-            return later.from_stage
-        return case.stage_after or case.stage
-
-    def month_of(p: Period, p_start: datetime, p_end: datetime, p_as_of: date, report_month: date) -> _Month:
-        # Handed over by the end (the hand-over is the only way into these stages), and open when the
-        # month began or moved during it (decided, or back from a lapse).
-        members = [
-            case
-            for case in cases
-            if stage_at(case, p_end) in HANDED_OVER_STAGES
-            and (
-                stage_at(case, p_start) not in TERMINAL_STAGES
-                or any(p_start <= step.at < p_end and step.from_stage != step.to_stage for step in history[case.pk])
-            )
-        ]
-        members.sort(key=lambda case: (case.branch.path, case.member.name, case.pk))
-        in_month = {case.pk: case for case in members}
-        return _Month(
-            period=p,
-            as_of=p_as_of,
-            cases=members,
-            stage={case.pk: stage_at(case, p_end) for case in members},
-            decisions=[
-                step
-                for case_id in in_month
-                for step in history[case_id]
-                if step.is_decision and p_start <= step.at < p_end
-            ],
-            talks={
-                case.pk: [
-                    (held_on, held_by)
-                    for held_on, held_by in talks[case.pk]
-                    # From the hand-over on: the talks before it are the League's own working record.
-                    if p.start <= held_on <= p.end and held_on >= case.recommended_on
-                ]
-                for case in members
-            },
-            filed={case.pk: filed[(case.pk, report_month)] for case in members if (case.pk, report_month) in filed},
-        )
-
-    this_month = month_of(period, start, end, as_of, report_months[0])
-    this_month.decisions.sort(key=lambda step: (step.at, step.case_id))
-    return this_month, month_of(previous, previous_start, start, previous.end, report_months[1])
-
-
-def _as_it_stood(case: PromotionCase, stage: str) -> PromotionCase:
-    """An unsaved copy of the case at a past stage, so that the pipeline's own rules (reports due,
-    validity) judge it as it stood at the month's end. The stage refuses assignment on a loaded case;
-    a new instance takes it."""
-    return PromotionCase(
-        pk=case.pk,
-        stage=stage,
-        track=case.track,
-        created_at=case.created_at,
-        recommended_on=case.recommended_on,
-        valid_until=case.valid_until,
-        member=case.member,
-        branch=case.branch,
+    return (
+        _month_view(this, cases, stage_fields, history, filed, talks),
+        _month_view(last, cases, stage_fields, history, filed, talks),
     )
 
 
-def _rows(month: _Month) -> list[_Row]:
-    """Each person of the month with their report, talks, decisions and flags as of the month's end."""
-    snapshots = [_as_it_stood(case, month.stage[case.pk]) for case in month.cases]
-    due = due_reports([s for s in snapshots if s.stage in FOLLOW_UP_STAGES], month.as_of)
-    decisions: dict[int, list[_Step]] = defaultdict(list)
-    for step in month.decisions:
-        decisions[step.case_id].append(step)
-    due_on = follow_up_due_on(month.report_month)
-    rows = []
-    for case, snapshot in zip(month.cases, snapshots, strict=True):
-        missing = due.get(case.pk, [])
-        this_report = next((r for r in missing if r.period == month.report_month), None)
-        filed_at = month.filed.get(case.pk)
-        if filed_at is not None:
-            status = FILED_LATE if _local_day(filed_at) > due_on else FILED
-        elif this_report is not None:
-            status = MISSING if this_report.overdue else PENDING
-        else:
-            status = NOT_DUE
-        left = validity(snapshot, month.as_of)
-        rows.append(
-            _Row(
-                case=case,
-                stage=snapshot.stage,
-                report_status=status,
-                report_due_on=due_on,
-                filed_at=filed_at,
-                talks=month.talks[case.pk],
-                decisions=decisions[case.pk],
-                overdue_reports=[r for r in missing if r.overdue],
-                validity_days=left.days_left if left else None,
-                time_rules=_time_rules(case, snapshot.stage),
-            )
+def _month_view(
+    window: _Window,
+    cases: list[PromotionCase],
+    stage_fields: dict[datetime, str],
+    history: dict[int, list[_Step]],
+    filed: dict[int, dict[date, datetime]],
+    talks: dict[int, list[tuple[date, str]]],
+) -> _MonthView:
+    def stage(case: PromotionCase, moment: datetime) -> str | None:
+        return getattr(case, stage_fields[moment])
+
+    def changed_stage(case: PromotionCase) -> bool:
+        return any(window.start <= s.at < window.end and s.from_stage != s.to_stage for s in history[case.pk])
+
+    # Handed over by the end (the hand-over is the only way into these stages), and open when the month
+    # began or changed stage during it (decided, or back from a lapse).
+    people = [
+        case
+        for case in cases
+        if stage(case, window.end) in HANDED_OVER_STAGES
+        and (stage(case, window.start) not in TERMINAL_STAGES or changed_stage(case))
+    ]
+    people.sort(key=lambda case: (case.branch.path, case.member.name, case.pk))
+    decisions = sorted(
+        (
+            step
+            for case in people
+            for step in history[case.pk]
+            if step.is_decision and window.start <= step.at < window.end
+        ),
+        key=lambda step: (step.at, step.case_id),
+    )
+    decisions_of: dict[int, list[_Step]] = defaultdict(list)
+    for step in decisions:
+        decisions_of[step.case_id].append(step)
+    rows = [
+        _row(
+            window,
+            case,
+            stage(case, window.end),
+            stage(case, window.report_falls_due_at),
+            # Filed by the month's end: a report filed later leaves the month as it was.
+            {month: at for month, at in filed[case.pk].items() if at < window.end},
+            [
+                (held_on, held_by)
+                for held_on, held_by in talks[case.pk]
+                # From the hand-over on: the talks before it are the League's own working record.
+                if window.period.start <= held_on <= window.as_of and held_on >= case.recommended_on
+            ],
+            decisions_of[case.pk],
         )
-    return rows
+        for case in people
+    ]
+    return _MonthView(window, rows, decisions)
+
+
+def _in_league(member: Member, day: date) -> bool:
+    """Still a member at the end of `day`, by the leaving date (as history.member_on), not today's status:
+    after leaving, the case goes on with the Party but the League no longer reports on the person."""
+    return member.left_on is None or member.left_on > day
+
+
+def _row(
+    window: _Window,
+    case: PromotionCase,
+    stage: str,
+    stage_when_due: str | None,
+    filed: dict[date, datetime],
+    talks: list[tuple[date, str]],
+    decisions: list[_Step],
+) -> _Row:
+    """A person's report, talks, decisions and flags as of the month's end."""
+    owed = list(follow_up_months(case.recommended_on, window.as_of))
+    followed_at_end = stage in FOLLOW_UP_STAGES and _in_league(case.member, window.as_of)
+    due_on = window.report_due_on
+    # Due first, then filed or missing: on a case followed up when the report fell due (a case decided
+    # after its due day still owed it) or at the month's end.
+    due = window.reported_month in owed and (
+        followed_at_end or (stage_when_due in FOLLOW_UP_STAGES and _in_league(case.member, min(due_on, window.as_of)))
+    )
+    filed_at = filed.get(window.reported_month) if due else None
+    if not due:
+        status = NOT_DUE
+    elif filed_at is not None:
+        status = FILED_LATE if timezone.localdate(filed_at) > due_on else FILED
+    else:
+        status = MISSING if window.as_of > due_on else PENDING
+    overdue = []
+    if followed_at_end:
+        for month in owed:
+            month_due_on = follow_up_due_on(month)
+            if month not in filed and month_due_on < window.as_of:
+                overdue.append(DueReport(FOLLOW_UP, month, month_due_on, (window.as_of - month_due_on).days))
+    return _Row(
+        case=case,
+        stage=stage,
+        report_status=status,
+        filed_at=filed_at,
+        talks=talks,
+        decisions=decisions,
+        overdue_reports=overdue,
+        validity=validity(_as_it_stood(case, stage), window.as_of),
+        time_rules=_time_rules(case, stage),
+    )
+
+
+def _as_it_stood(case: PromotionCase, stage: str) -> PromotionCase:
+    """An unsaved copy of the case at a past stage, for the Party page's validity rule. The stage
+    refuses assignment on a loaded case; a new instance takes it."""
+    return PromotionCase(pk=case.pk, stage=stage, valid_until=case.valid_until)
 
 
 def _time_rules(case: PromotionCase, stage: str) -> list[str]:
@@ -418,18 +468,18 @@ def _decision_label(step: _Step) -> str:
 
 
 def _decided_on(case: PromotionCase, step: _Step) -> date:
-    return getattr(case, DECIDED_ON_FIELD[step.to_stage]) or _local_day(step.at)
+    return getattr(case, DECIDED_ON_FIELD[step.to_stage]) or timezone.localdate(step.at)
 
 
-def _report_status(row: _Row) -> str:
+def _report_status(row: _Row, due_on: date) -> str:
     if row.report_status == FILED:
         return _("Filed on time")
     if row.report_status == FILED_LATE:
-        return _("Filed late (%(day)s)") % {"day": _local_day(row.filed_at).isoformat()}
+        return _("Filed late (%(day)s)") % {"day": timezone.localdate(row.filed_at).isoformat()}
     if row.report_status == MISSING:
         return _("Report missing")
     if row.report_status == PENDING:
-        return _("Due by %(day)s") % {"day": row.report_due_on.isoformat()}
+        return _("Due by %(day)s") % {"day": due_on.isoformat()}
     return _("Not due")
 
 
@@ -439,23 +489,20 @@ def _flags(row: _Row) -> str | None:
         n = len(row.overdue_reports)
         flags.append(ngettext("%(n)d follow-up report overdue", "%(n)d follow-up reports overdue", n) % {"n": n})
     if row.validity_flag:
-        if row.validity_days < 0:
+        if row.validity.days_left < 0:
             flags.append(_("Validity ended on %(day)s") % {"day": row.case.valid_until.isoformat()})
         else:
-            n = row.validity_days
+            n = row.validity.days_left
             flags.append(ngettext("Validity ends in %(n)d day", "Validity ends in %(n)d days", n) % {"n": n})
     flags.extend(row.time_rules)
     return "；".join(flags) or None
 
 
-def _month_of(day: date) -> str:
-    return f"{day:%Y-%m}"
-
-
 # --- the sections --------------------------------------------------------------------------------
 
 
-def _people_section(month: _Month, rows: list[_Row]) -> Section:
+def _people_section(month: _MonthView) -> Section:
+    due_on = month.window.report_due_on
     columns = [
         _("Full name"),
         _("Branch"),
@@ -477,42 +524,42 @@ def _people_section(month: _Month, rows: list[_Row]) -> Section:
             _stage_label(row.stage),
             _day(row.case.recommended_on),
             _day(row.case.valid_until),
-            _report_status(row),
+            _report_status(row, due_on),
             len(row.talks),
             _day(row.talks[-1][0]) if row.talks else None,
             "、".join(_decision_label(step) for step in row.decisions) or None,
             _flags(row),
         ]
-        for row in rows
+        for row in month.rows
     ]
-    still_open = sum(1 for row in rows if row.stage not in TERMINAL_STAGES)
+    still_open = sum(1 for row in month.rows if row.stage not in TERMINAL_STAGES)
     notes = [
         _(
             "The people handed over by the end of the month whose case was open at some time in it; "
             "stages as they were at the end of the month."
         )
     ]
-    if month.as_of < month.period.end:
-        notes.append(_("The month is not over: figures as of %(day)s.") % {"day": month.as_of.isoformat()})
+    if month.window.as_of < month.window.period.end:
+        notes.append(_("The month is not over: figures as of %(day)s.") % {"day": month.window.as_of.isoformat()})
     return Section(
         key="people",
         title=_("Recommended people"),
         figures=[
-            Figure(_("People in the report"), len(rows)),
+            Figure(_("People in the report"), len(month.rows)),
             Figure(_("Still in the pipeline at the end of the month"), still_open),
-            Figure(_("Closed during the month"), len(rows) - still_open),
+            Figure(_("Closed during the month"), len(month.rows) - still_open),
         ],
         tables=[Table(_("Recommended people"), columns, table_rows)],
         notes=notes,
     )
 
 
-def _follow_up_section(month: _Month, rows: list[_Row]) -> Section:
-    counts = Counter(row.report_status for row in rows)
+def _follow_up_section(month: _MonthView) -> Section:
+    counts = Counter(row.report_status for row in month.rows)
     filed = counts[FILED] + counts[FILED_LATE]
     due = filed + counts[MISSING] + counts[PENDING]
-    outstanding = [row for row in rows if row.report_status in (MISSING, PENDING)]
-    due_on = follow_up_due_on(month.report_month)
+    outstanding = [row for row in month.rows if row.report_status in (MISSING, PENDING)]
+    reported_month, due_on = _year_month(month.window.reported_month), month.window.report_due_on
     return Section(
         key="follow_up",
         title=_("Monthly follow-up reports (推荐后继续培养考察)"),
@@ -532,9 +579,9 @@ def _follow_up_section(month: _Month, rows: list[_Row]) -> Section:
                     [
                         row.case.member.name,
                         row.case.branch.name,
-                        _month_of(month.report_month),
-                        row.report_due_on.isoformat(),
-                        _report_status(row),
+                        reported_month,
+                        due_on.isoformat(),
+                        _report_status(row, due_on),
                     ]
                     for row in outstanding
                 ],
@@ -542,32 +589,33 @@ def _follow_up_section(month: _Month, rows: list[_Row]) -> Section:
         ],
         notes=[
             _(
-                "The report due this month is the one on %(month)s (thinking, work and study), due by %(day)s. "
-                "It is not due on people recommended this month, on those past development candidate, "
-                "or on those who have left the League."
+                "The report due this month is the one on %(month)s (thinking, work and study), due by %(day)s, "
+                "from the people recommended before this month who were still followed up (recommended, "
+                "activists, development candidates) and in the League when it fell due or at the end of the "
+                "month. A report filed after the end of the month counts in the month it was filed."
             )
-            % {"month": _month_of(month.report_month), "day": due_on.isoformat()}
+            % {"month": reported_month, "day": due_on.isoformat()}
         ],
     )
 
 
-def _talks_section(month: _Month, rows: list[_Row]) -> Section:
+def _talks_section(month: _MonthView) -> Section:
     talks = sorted(
         (
             (held_on, row.case.branch.path, row.case.member.name, row, held_by)
-            for row in rows
+            for row in month.rows
             for held_on, held_by in row.talks
         ),
         key=lambda talk: talk[:3],
     )
     # Talks are part of the follow-up (推荐后继续培养考察): the people still followed up at the month's end.
-    without = sum(1 for row in rows if row.stage in FOLLOW_UP_STAGES and not row.talks)
+    without = sum(1 for row in month.rows if row.stage in FOLLOW_UP_STAGES and not row.talks)
     return Section(
         key="talks",
         title=_("Talks (谈心谈话)"),
         figures=[
             Figure(_("Talks this month"), len(talks)),
-            Figure(_("People talked with"), sum(1 for row in rows if row.talks)),
+            Figure(_("People talked with"), sum(1 for row in month.rows if row.talks)),
             Figure(_("People followed up without a talk this month"), without),
         ],
         tables=[
@@ -576,15 +624,15 @@ def _talks_section(month: _Month, rows: list[_Row]) -> Section:
                 [_("Date"), _("Full name"), _("Branch"), _("Talked with by")],
                 [
                     [held_on.isoformat(), row.case.member.name, row.case.branch.name, held_by]
-                    for held_on, _p, _n, row, held_by in talks
+                    for held_on, _path, _name, row, held_by in talks
                 ],
             )
         ],
     )
 
 
-def _decisions_section(month: _Month, rows: list[_Row]) -> Section:
-    by_case = {row.case.pk: row.case for row in rows}
+def _decisions_section(month: _MonthView) -> Section:
+    case_of = {row.case.pk: row.case for row in month.rows}
     counts = Counter(step.to_stage for step in month.decisions)
     return Section(
         key="decisions",
@@ -596,34 +644,42 @@ def _decisions_section(month: _Month, rows: list[_Row]) -> Section:
                 [_("Full name"), _("Branch"), _("Decision"), _("Decided on"), _("Recorded on")],
                 [
                     [
-                        by_case[step.case_id].member.name,
-                        by_case[step.case_id].branch.name,
+                        case_of[step.case_id].member.name,
+                        case_of[step.case_id].branch.name,
                         _decision_label(step),
-                        _decided_on(by_case[step.case_id], step).isoformat(),
-                        _local_day(step.at).isoformat(),
+                        _decided_on(case_of[step.case_id], step).isoformat(),
+                        timezone.localdate(step.at).isoformat(),
                     ]
                     for step in month.decisions
                 ],
             )
         ],
-        notes=[_("Lapsed recommendations and withdrawn cases are listed with the Party's decisions.")],
+        notes=[
+            _(
+                "Lapsed recommendations, withdrawn cases and cases continued on the development track are listed "
+                "with the Party's decisions."
+            )
+        ],
     )
 
 
-def _overdue_section(month: _Month, rows: list[_Row]) -> Section:
-    flagged = [row for row in rows if row.flagged]
+def _overdue_section(month: _MonthView) -> Section:
+    flagged = [row for row in month.rows if row.flagged]
     return Section(
         key="overdue",
         title=_("Overdue at the end of the month"),
         figures=[
             Figure(_("People with something overdue"), len(flagged)),
-            Figure(_("Follow-up reports overdue"), sum(len(row.overdue_reports) for row in rows)),
+            Figure(_("Follow-up reports overdue"), sum(len(row.overdue_reports) for row in month.rows)),
             Figure(
                 _("Validity ending within %(n)d days") % {"n": VALIDITY_WARNING_DAYS},
-                sum(1 for row in rows if row.validity_flag and row.validity_days >= 0),
+                sum(1 for row in month.rows if row.validity_flag and row.validity.days_left >= 0),
             ),
-            Figure(_("Validity ended"), sum(1 for row in rows if row.validity_flag and row.validity_days < 0)),
-            Figure(_("Party time rules broken"), sum(1 for row in rows if row.time_rules)),
+            Figure(
+                _("Validity ended"),
+                sum(1 for row in month.rows if row.validity_flag and row.validity.days_left < 0),
+            ),
+            Figure(_("Party time rules broken"), sum(1 for row in month.rows if row.time_rules)),
         ],
         tables=[
             Table(
@@ -645,10 +701,10 @@ def _overdue_section(month: _Month, rows: list[_Row]) -> Section:
                         row.case.branch.name,
                         _stage_label(row.stage),
                         len(row.overdue_reports),
-                        _month_of(row.overdue_reports[0].period) if row.overdue_reports else None,
+                        _year_month(row.overdue_reports[0].period) if row.overdue_reports else None,
                         row.overdue_reports[0].overdue_days if row.overdue_reports else None,
                         _day(row.case.valid_until),
-                        row.validity_days if row.validity_flag else None,
+                        row.validity.days_left if row.validity_flag else None,
                         "；".join(row.time_rules) or None,
                     ]
                     for row in flagged
@@ -658,12 +714,13 @@ def _overdue_section(month: _Month, rows: list[_Row]) -> Section:
     )
 
 
-def _totals_section(month: _Month, last_month: _Month) -> Section:
+def _totals_section(month: _MonthView, last_month: _MonthView) -> Section:
     now, before = month.stage_counts(), last_month.stage_counts()
-    this_label, last_label = month.period.label, last_month.period.label
+    this_label, last_label = month.window.period.label, last_month.window.period.label
+    people_now, people_before = len(month.rows), len(last_month.rows)
     activity = [
-        (_("People in the report"), len(last_month.cases), len(month.cases)),
-        (_("Follow-up reports filed (due in the month)"), len(last_month.filed), len(month.filed)),
+        (_("People in the report"), people_before, people_now),
+        (_("Follow-up reports filed (due in the month)"), last_month.reports_filed(), month.reports_filed()),
         (_("Talks"), last_month.talk_count(), month.talk_count()),
         (_("Party decisions"), len(last_month.decisions), len(month.decisions)),
     ]
@@ -679,7 +736,7 @@ def _totals_section(month: _Month, last_month: _Month) -> Section:
                 _("People by stage at the end of the month"),
                 [_("Stage"), last_label, this_label, _("Movement")],
                 [[_stage_label(stage), before[stage], now[stage], now[stage] - before[stage]] for stage in STAGE_ORDER],
-                footer=[_("Total"), len(last_month.cases), len(month.cases), len(month.cases) - len(last_month.cases)],
+                footer=[_("Total"), people_before, people_now, people_now - people_before],
             ),
             Table(
                 _("This month against last month"),

@@ -18,16 +18,21 @@ The clock stands at NOW (8 June 2026). Party organization A (paired with townshi
 and talks with 王一 on 04-15, 05-12 and 05-20. Outside it: 周七 (A1, approved, not handed over), 陈十一
 (AG1, handed to Party organization B on 2026-04-01, April's report filed 05-06) and 吴八 (B1, handed to
 B on 2026-03-02, reports for March and April, a talk on 05-06).
+
+Every handed-over case was opened (created_at) 60 days before its hand-over, as the services would
+have written it: a case's stage at a past moment is read from its transitions only once it existed
+(reports/quarterly/history.py, case_stage_at).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from branches.models import Organization, PartyOrganization, User
+from branches.models import Organization, OrganizationKind, PartyOrganization, Sector, User
 from promotion.models import CaseTransition, FollowUpReport, PromotionCase, Stage, Talk, Track
 from promotion.workdays import next_month_start
+from tests.conftest import add
 from tests.promotion.helpers import at_stage, eligible_member, make_case
 from tests.promotion.staff_helpers import handed_over_case
 
@@ -84,6 +89,7 @@ def handed(
     recorder: User,
     **fields,
 ) -> PromotionCase:
+    fields.setdefault("created_at", moment(recommended_on - timedelta(days=60)))
     case = handed_over_case(
         branch, name, recorder=recorder, party=party, stage=stage, recommended_on=recommended_on, **fields
     )
@@ -219,11 +225,22 @@ def county_cases(tree: dict, recorder: User) -> dict[str, PromotionCase]:
 
 def more_cases(tree: dict, recorder: User, count: int) -> None:
     """`count` more people handed over to Party organization A, each with a decision, reports and a
-    talk in May 2026, spread over its branches: for query counts at a second size."""
-    branches = [tree["branch_a1"], tree["branch_ag1"]]
+    talk in May 2026, in new branches of township A (two people each, the first one in branch A1):
+    for query counts at a second size, with more cases and more branches."""
+    branches = [tree["branch_a1"]]
     for n in range(count):
+        if n % 2:
+            branches.append(
+                add(
+                    tree["township_a"],
+                    name=f"测试{n:02d}村团支部",
+                    code=f"C-A-T{n:02d}",
+                    kind=OrganizationKind.BRANCH,
+                    sector=Sector.VILLAGE,
+                )
+            )
         case = handed(
-            branches[n % 2],
+            branches[-1],
             f"测试{n:02d}",
             tree["party_a"],
             date(2026, 1, 5),

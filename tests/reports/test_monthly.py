@@ -164,6 +164,7 @@ def test_decisions_recorded_in_the_month(tree, cases):
         "Not adopted by the Party": 0,
         "Recommendation lapsed": 0,
         WITHDRAWN: 1,
+        "Continued on the development track": 0,
     }
 
 
@@ -176,7 +177,7 @@ def test_overdue_at_the_end_of_the_month(tree, cases):
     assert figures(document, "overdue") == {
         "People with something overdue": 2,
         "Follow-up reports overdue": 1,
-        "Validity ending within 60 days": 1,
+        "Validity ending within 90 days": 1,
         "Validity ended": 0,
         "Party time rules broken": 0,
     }

@@ -13,16 +13,25 @@ from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from branches.models import Organization
 from members.models import Member
-from promotion.models import TERMINAL_STAGES, CaseTransition, FollowUpReport, PromotionCase, Stage, Talk
-from promotion.selectors import due_reports
+from promotion.models import (
+    FOLLOW_UP_STAGES,
+    TERMINAL_STAGES,
+    CaseTransition,
+    FollowUpReport,
+    PromotionCase,
+    Stage,
+    Talk,
+)
 from reports.charts import render_svg
 from reports.document import ReportDocument
 from reports.models import ReportKind
 from reports.monthly import DECISION_STAGES, build_monthly
 from reports.periods import Period
+from reports.quarterly.history import case_stage_at, end_of
 from reports.selectors import build_document
-from tests.reports.monthly_data import NOW, TODAY, county_cases, handed, moment, more_cases
+from tests.reports.monthly_data import NOW, county_cases, handed, moment, more_cases
 
 MAY = Period.parse("2026-05")
 A_NAMES = ["孙六", "李二", "王一", "赵四", "郑九"]  # branch A1, by name
@@ -69,14 +78,16 @@ def test_a_unit_reads_the_recommended_cases_of_its_subtree(tree, cases):
     assert names(build(tree["county"])) == [*A_NAMES, "张三", "陈十一", "吴八"]
 
 
-def test_queries_do_not_grow_with_the_cases(tree, people, cases):
+def test_queries_do_not_grow_with_the_cases_or_branches(tree, people, cases):
     with CaptureQueriesContext(connection) as small:
         build(tree["party_a"])
+    branches_before = Organization.objects.count()
     more_cases(tree, people["secretary_a1"], 8)
+    assert Organization.objects.count() == branches_before + 4
     with CaptureQueriesContext(connection) as large:
         document = build(tree["party_a"])
     assert len(names(document)) == 6 + 8
-    assert len(small) == len(large) == 5
+    assert len(small) == len(large) == 4
 
 
 def test_figures_agree_with_direct_counts(tree, cases):
@@ -105,14 +116,21 @@ def test_figures_agree_with_direct_counts(tree, cases):
         .exclude(from_stage=F("to_stage"))
         .count()
     )
+    # The reports on April filed by May's end, of the people in the report followed up on 10 May.
+    followed_when_due = (
+        PromotionCase.objects.filter(party_organization=party, member__name__in=names(document))
+        .annotate(stage_then=case_stage_at(end_of(date(2026, 5, 10))))
+        .filter(stage_then__in=FOLLOW_UP_STAGES)
+    )
     assert figure(document, "follow_up", "Reports filed") == (
-        FollowUpReport.objects.filter(case__party_organization=party, month=date(2026, 4, 1)).count()
+        FollowUpReport.objects.filter(
+            case__in=followed_when_due.values("pk"), month=date(2026, 4, 1), filed_at__lt=end
+        ).count()
     )
 
 
-def test_the_month_under_way_agrees_with_the_pipeline(tree, cases):
-    """June, read today: the stages at the month's end are the cases' stages now, and the overdue reports
-    are those the pipeline's own rule (promotion.selectors.due_reports) finds today."""
+def test_the_month_under_way_agrees_with_the_cases_now(tree, cases):
+    """June, read today: the stages at the month's end are the cases' stages now."""
     party = tree["party_a"]
     document = build(party, Period.parse("2026-06"))
     open_cases = PromotionCase.objects.filter(party_organization=party, recommended_on__isnull=False).open()
@@ -121,12 +139,11 @@ def test_the_month_under_way_agrees_with_the_pipeline(tree, cases):
         labels = {str(Stage(stage).label): stage for stage in Stage.values}
     (table, _activity) = document.section("totals").tables
     assert {labels[row[0]]: row[2] for row in table.rows if row[2]} == by_stage
-    overdue = {
-        PromotionCase.objects.get(pk=case_id).member.name: sum(r.overdue for r in reports)
-        for case_id, reports in due_reports(open_cases, TODAY).items()
-        if any(r.overdue for r in reports)
-    }
-    assert {row[0]: row[3] for row in document.section("overdue").tables[0].rows if row[3]} == overdue == {"李二": 1}
+    assert by_stage == {Stage.RECOMMENDED: 2, Stage.ACTIVIST: 1, Stage.DEVELOPMENT: 2}
+    # 李二's report on April (due 10 May) is the only one overdue on 8 June.
+    assert [row[:6] for row in document.section("overdue").tables[0].rows if row[3]] == [
+        ["李二", "甲一村团支部", "Development candidate (发展对象)", 1, "2026-04", 29]
+    ]
 
 
 def test_a_lapsed_recommendation_the_party_acted_on_comes_back(tree, people, clock):
