@@ -292,8 +292,10 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     ):
         history[step[0]].append(_Step(*step))
     filed: dict[int, dict[date, datetime]] = defaultdict(dict)
-    for case_id, month, filed_at in FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end).values_list(
-        "case_id", "month", "filed_at"
+    for case_id, month, filed_at in (
+        FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end)
+        .order_by()
+        .values_list("case_id", "month", "filed_at")
     ):
         filed[case_id][month] = filed_at
     talks: dict[int, list[tuple[date, str]]] = defaultdict(list)
