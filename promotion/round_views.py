@@ -249,20 +249,23 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if actions["start_publicity"]:
         days = settings.PROMOTION_RULES["publicity_working_days"]
-        earliest = today - timedelta(days=services.PUBLICITY_START_PAST_DAYS)
+        earliest, latest = (
+            today - timedelta(days=services.PUBLICITY_START_PAST_DAYS),
+            today + timedelta(days=CALENDAR_DAYS),
+        )
+        calendar = working_days(earliest, latest)
+        ahead = [day for day in calendar if day >= today]
         context.update(
             publicity_form=PublicityForm(initial={"starts_on": today}),
             publicity_days=days,
-            publicity_ends_if_today=workdays.nth_working_day(today, days),
+            publicity_ends_if_today=ahead[days - 1] if len(ahead) >= days else workdays.nth_working_day(today, days),
             # The browser counts the working days itself as the start date changes; the service
             # computes the end again when publicity starts (the server decides).
             publicity_calendar={
                 "from": earliest.isoformat(),
-                "to": (today + timedelta(days=CALENDAR_DAYS)).isoformat(),
+                "to": latest.isoformat(),
                 "days": days,
-                "working_days": [
-                    day.isoformat() for day in working_days(earliest, today + timedelta(days=CALENDAR_DAYS))
-                ],
+                "working_days": [day.isoformat() for day in calendar],
             },
         )
     return render(request, "promotion/round_detail.html", context)

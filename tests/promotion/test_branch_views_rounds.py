@@ -654,10 +654,15 @@ def test_a_long_branch_s_round_page_reads_a_fixed_number_of_queries(
 # --- the publicity's end, shown as the start date changes --------------------------------------------
 
 
-def test_the_page_gives_the_browser_the_working_day_calendar(people, login, round_, voted, secretary):
+def test_the_page_gives_the_browser_the_working_day_calendar(
+    people, login, round_, voted, secretary, django_assert_max_num_queries
+):
     CalendarDay.objects.create(day=date(2026, 6, 19), is_working_day=False, note="端午节")
     CalendarDay.objects.create(day=date(2026, 6, 20), is_working_day=True, note="调休上班")
-    response = login(secretary).get(url("round", round_))
+    client = login(secretary)
+    client.get(url("round", round_))
+    with django_assert_max_num_queries(12):  # the calendar is one of them
+        response = client.get(url("round", round_))
     calendar = response.context["publicity_calendar"]
     assert (calendar["from"], calendar["to"], calendar["days"]) == ("2026-06-03", "2026-08-09", 5)
     days = calendar["working_days"]
