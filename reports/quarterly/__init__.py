@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import Organization
 from reports.document import ReportDocument
 from reports.models import ReportKind
 from reports.periods import QUARTER
@@ -24,25 +22,17 @@ from reports.quarterly.branch_life import branch_life_section
 from reports.quarterly.cadres import cadres_section
 from reports.quarterly.context import Context
 from reports.quarterly.funnel import promotion_section
-from reports.quarterly.history import case_stage_at, case_stage_since_at, member_branch_path_at, member_on
 from reports.quarterly.late import late_section
-from reports.quarterly.membership import AGE_BANDS, members_section
+from reports.quarterly.membership import members_section
 from reports.quarterly.organizations import organizations_section
 from reports.quarterly.units import units_section
 
 if TYPE_CHECKING:
+    from branches.models import Organization
     from reports.periods import Period
     from reports.selectors import Progress
 
-__all__ = [
-    "AGE_BANDS",
-    "SECTIONS",
-    "build_quarterly",
-    "case_stage_at",
-    "case_stage_since_at",
-    "member_branch_path_at",
-    "member_on",
-]
+__all__ = ["build_quarterly"]
 
 # In this order: later sections read what earlier ones computed (branch sizes, the completeness
 # table, the figures per child unit for the last one).
@@ -60,14 +50,7 @@ SECTIONS = [
 def build_quarterly(unit: Organization, period: Period, *, progress: Progress | None = None) -> ReportDocument:
     if period.kind != QUARTER:
         raise ValueError(f"the quarterly report covers a quarter, not {period.key}")
-    today = timezone.localdate()
-    children = list(
-        Organization.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
-        .filter(Q(founded_on__isnull=True) | Q(founded_on__lte=period.end))
-        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=period.start))
-        .order_by("path")
-    )
-    ctx = Context(unit=unit, period=period, today=today, children=children)
+    ctx = Context(unit=unit, period=period, today=timezone.localdate())
     sections = []
     for done, build in enumerate(SECTIONS, start=1):
         sections.append(build(ctx))

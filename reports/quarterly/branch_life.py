@@ -3,26 +3,28 @@ table's own rules: branches.activity_selectors), attendance, and silent branches
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from branches.activity_selectors import branch_completeness
-from branches.models import Attendance, Organization
+from branches.models import BRANCH_KINDS, Organization
 from reports.document import Chart, Figure, Section, Series, Table
 from reports.quarterly.context import LIST_CAP, Context, capped_note, share
 
 
 def branch_life_section(ctx: Context) -> Section:
     months = ctx.period.months()
-    branches = Organization.objects.filter(ctx.in_scope()).branches()
-    completeness = branch_completeness(branches, months[0].start, months[-1].start, today=ctx.today)
-    ctx.completeness = completeness
+    # Every unit of the subtree, as the branch pages read them: attendance counts the general branches'
+    # and committees' activities too; required meetings and silence are the branches' own.
+    completeness = branch_completeness(
+        Organization.objects.filter(ctx.in_scope()), months[0].start, months[-1].start, today=ctx.today
+    )
+    ctx.branch_rows = [row for row in completeness.rows if row.unit.kind in BRANCH_KINDS]
 
     required = [0] * len(months)
     met = [0] * len(months)
     missing = [0] * len(months)
     held = [0] * len(months)
-    for row in completeness.rows:
+    for row in ctx.branch_rows:
         for i, cell in enumerate(row.cells):
             required[i] += len(cell.required)
             met[i] += cell.met
@@ -33,13 +35,9 @@ def branch_life_section(ctx: Context) -> Section:
     ctx.totals["required"] = sum(required)
     ctx.totals["met"] = sum(met)
 
-    attendance = Attendance.objects.filter(
-        ctx.in_scope("activity__organization__path"),
-        activity__voided_at__isnull=True,
-        activity__held_on__gte=ctx.period.start,
-        activity__held_on__lte=ctx.as_of,
-    ).aggregate(present=Count("pk", filter=Q(present=True)), expected=Count("pk"))
-    silent = [row.unit for row in completeness.rows if row.silent]
+    present = sum(cell.present for row in completeness.rows for cell in row.cells)
+    expected = sum(cell.expected for row in completeness.rows for cell in row.cells)
+    silent = [row.unit for row in ctx.branch_rows if row.silent]
     labels = [month.label for month in months]
 
     return Section(
@@ -51,7 +49,7 @@ def branch_life_section(ctx: Context) -> Section:
             Figure(_("Required meetings not held"), sum(missing), _("in months that have ended")),
             Figure(_("Required meetings held (%)"), share(sum(met), sum(required))),
             Figure(_("Activities held"), sum(held)),
-            Figure(_("Attendance (%)"), share(attendance["present"], attendance["expected"])),
+            Figure(_("Attendance (%)"), share(present, expected)),
             Figure(_("Silent branches"), len(silent), _("no activity at all in the period")),
         ],
         tables=[
@@ -92,7 +90,8 @@ def branch_life_section(ctx: Context) -> Section:
                 "Required meetings follow the county's cadence (LEAGUE_ACTIVITY_CADENCE): monthly kinds every "
                 "month, quarterly kinds once in the quarter (checked in its last month), of branches that existed "
                 "throughout; committee meetings only of branches with a committee, judged on the branch as it "
-                "stands today. Attendance: present of those listed on the activities' attendance."
+                "stands today. Attendance: members present of those expected, as recorded on the activities of "
+                "every unit (branches, general branches and committees), the same figures as the branch pages."
             ),
         ],
     )

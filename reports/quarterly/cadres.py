@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from branches.committee_selectors import Split, cadre_statistics
 from branches.models import Establishment, Organization
 from reports.document import Figure, Section, Table
-from reports.quarterly.context import Context
+from reports.quarterly.context import Context, existed
 
 
 def cadres_section(ctx: Context) -> Section:
-    stats = cadre_statistics(Organization.objects.filter(ctx.in_scope()), ctx.as_of)
+    # Seats on committees of units still existing at the period's end (a dissolved unit's committee is gone).
+    stats = cadre_statistics(Organization.objects.filter(ctx.in_scope(), existed(ctx.as_of)), ctx.as_of)
     inside = str(Establishment.INSIDE.label)
     civil_servants = next((s for s in stats.establishment if s.label == inside), None)
     columns = [_("Group"), _("Cadres"), _("Share (%)")]
@@ -49,8 +50,8 @@ def cadres_section(ctx: Context) -> Section:
         ],
         notes=[
             _(
-                "Cadres holding a seat on %(day)s on a committee of this unit or a unit under it, each person "
-                "once; ages on that day."
+                "Cadres holding a seat on %(day)s on a committee of this unit or a unit under it existing at the "
+                "end of that day, each person once; ages on that day."
             )
             % {"day": ctx.as_of.isoformat()}
         ],

@@ -34,19 +34,51 @@ def member_on(day: date) -> Q:
     return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day))
 
 
-def member_branch_path_at(day: date) -> Coalesce:
-    """For a Member queryset: the path of the branch the member was in at the end of `day`.
+def _member_field(member: str, field: str) -> str:
+    """`field` of the member reached from the queryset's model by `member` ("" for a Member queryset)."""
+    return f"{member}__{field}" if member else field
+
+
+def _branch_path_before_transfer(member: str, later: Q, since_joining: bool = False) -> Case:
+    """The path of the branch left by the member's first completed transfer within the county that
+    meets `later` (and, with `since_joining`, was decided on or after the member's joining day), else
+    the member's branch today (no such transfer: they have not moved since).
+
+    The correlated subquery runs only for members who have such a transfer at all: that set is an
+    uncorrelated subquery the database reads once (a hashed IN), so the members who never moved —
+    nearly all — cost no lookup each."""
+    transfers = Transfer.objects.filter(later, status=TransferStatus.COMPLETED, to_branch__isnull=False).order_by()
+    first = transfers.filter(member=OuterRef(member or "pk"))
+    if since_joining:
+        first = first.filter(decided_at__date__gte=OuterRef(_member_field(member, "joined_on")))
+    first = first.order_by("decided_at", "pk").values("from_branch__path")[:1]
+    today = F(_member_field(member, "branch__path"))
+    return Case(
+        When(
+            **{f"{_member_field(member, 'pk')}__in": transfers.values("member_id")},
+            then=Coalesce(Subquery(first), today),
+        ),
+        default=today,
+        output_field=CharField(),
+    )
+
+
+def member_branch_path_at(day: date, *, member: str = "") -> Case:
+    """The path of the branch the member was in at the end of `day`, for a Member queryset — or, with
+    `member`, for a queryset reaching the member by that lookup ("member" for PromotionCase,
+    "case__member" for CaseTransition).
 
     A transfer within the county moves the record (`Member.branch` is today's branch); the first
     transfer completed after `day` left the branch the member was in on `day`."""
-    later = (
-        Transfer.objects.filter(
-            member=OuterRef("pk"), status=TransferStatus.COMPLETED, to_branch__isnull=False, decided_at__gte=end_of(day)
-        )
-        .order_by("decided_at", "pk")
-        .values("from_branch__path")[:1]
-    )
-    return Coalesce(Subquery(later), F("branch__path"), output_field=CharField())
+    return _branch_path_before_transfer(member, Q(decided_at__gte=end_of(day)))
+
+
+def member_branch_path_joined(*, member: str = "") -> Case:
+    """The path of the branch the member joined the League in (for the same querysets as
+    member_branch_path_at): the branch left by the first transfer completed on or after the joining
+    day, else today's. A transfer decided on the joining day moves the member after joining, so the
+    joining is counted where it happened and the transfer as one out of there."""
+    return _branch_path_before_transfer(member, Q(), since_joining=True)
 
 
 def case_stage_at(moment: datetime) -> Case:

@@ -8,24 +8,25 @@ quarter: a member who joined later is not counted, one who left later still is.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter, defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.utils.translation import gettext as _
 
 from branches.models import Education, Sex, add_years
 from members.models import ETHNICITY_CHOICES, LEFT_STATUSES, Member, MemberStatus, Occupation, Transfer, TransferStatus
 from reports.document import Chart, Figure, Section, Series, Table
 from reports.quarterly.context import Context, share
-from reports.quarterly.history import end_of, member_branch_path_at, member_on, start_of
+from reports.quarterly.history import end_of, member_branch_path_at, member_branch_path_joined, member_on, start_of
 
 # Age bands of the member statistics (age at the period's end): (lowest, highest) age, None = open.
 # Members join at 14 (domain.md §4), so the first band starts there; "over 28" are members who keep
 # their membership while holding a post or before their leaving is recorded.
 AGE_BANDS: tuple[tuple[int | None, int | None], ...] = ((None, 17), (18, 22), (23, 25), (26, 28), (29, None))
 ETHNICITY_TOP = 5  # ethnic groups listed by name; the rest are summed as "other"
-# Leaving statuses in the order of MemberStatus (transferred out of the county first).
-LEFT_ORDER = [status for status in MemberStatus.values if status in LEFT_STATUSES]
+# Reasons for leaving the League, in the order of MemberStatus: the leaving statuses but the move out
+# of the county, which the report counts among the transfers out.
+LEFT_REASONS = [s for s in MemberStatus.values if s in LEFT_STATUSES and s != MemberStatus.TRANSFERRED_OUT]
 
 
 def age_band_label(low: int | None, high: int | None) -> str:
@@ -45,75 +46,85 @@ def age_band_q(low: int | None, high: int | None, day) -> Q:
     return q
 
 
-def members_in_scope(ctx: Context):
-    """Members whose branch at the period's end lies in the unit's subtree (annotated `branch_path`)."""
-    return (
-        Member.objects.order_by()
-        .annotate(branch_path=member_branch_path_at(ctx.as_of))
-        .filter(branch_path__startswith=ctx.unit.path)
-    )
+def member_figures(ctx: Context) -> dict[str, Counter[str]]:
+    """Per branch path: members at the period's end, joined, left (by reason, and per month) and
+    moved out of the county in the period — one query, shared by the organizations section (branch
+    sizes) and this one; every total and child figure is summed from it.
 
-
-def member_rows(ctx: Context) -> list[dict[str, Any]]:
-    """Per branch (where members were at the period's end): members then, joined and left in the
-    period (in total, per month, left per reason). One query, shared by the organizations section
-    (branch sizes) and this one; every total and child figure is summed from it."""
-    if "member_rows" not in ctx.cache:
-        start, day = ctx.period.start, ctx.as_of
-        left = Q(status__in=LEFT_STATUSES, left_on__gte=start, left_on__lte=day)
+    A member counts where they were at the period's end; a joining counts in the branch the member
+    joined in (they may have moved since, and the move counts as one out of there), so that for any
+    unit: members at the start + joined − left + transferred in − transferred out = members at the end."""
+    if "member_figures" not in ctx.cache:
+        start, day, scope = ctx.period.start, ctx.as_of, ctx.unit.path
+        # Left the League in the period; moving out of the county counts as transferred out instead.
+        left_on = Q(left_on__gte=start, left_on__lte=day)
+        left = left_on & Q(status__in=LEFT_REASONS)
         aggregates = {
             "at_end": Count("pk", filter=member_on(day)),
             "joined": Count("pk", filter=Q(joined_on__gte=start)),
             "left": Count("pk", filter=left),
+            "out_of_county": Count("pk", filter=left_on & Q(status=MemberStatus.TRANSFERRED_OUT)),
         }
         for i, month in enumerate(ctx.period.months()):
             aggregates[f"joined_{i}"] = Count("pk", filter=Q(joined_on__gte=month.start, joined_on__lte=month.end))
             aggregates[f"left_{i}"] = Count("pk", filter=left & Q(left_on__gte=month.start, left_on__lte=month.end))
-        for status in LEFT_ORDER:
+        for status in LEFT_REASONS:
             aggregates[f"left:{status}"] = Count("pk", filter=left & Q(status=status))
-        ctx.cache["member_rows"] = list(
-            members_in_scope(ctx)
+        rows = (
+            ctx.near_scope(Member.objects.order_by())
             .filter(joined_on__lte=day)
             .filter(Q(left_on__isnull=True) | Q(left_on__gte=start))
-            .values("branch_path")
+            .annotate(
+                branch_path=member_branch_path_at(day),
+                # Only for those who joined in the period (the subquery is not run for the others).
+                joined_path=Case(When(joined_on__gte=start, then=member_branch_path_joined()), default=Value("")),
+            )
+            .filter(Q(branch_path__startswith=scope) | Q(joined_path__startswith=scope))
+            .values("branch_path", "joined_path")
             .annotate(**aggregates)
         )
-    return ctx.cache["member_rows"]  # type: ignore[return-value]
+        figures: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            branch_path, joined_path = row.pop("branch_path"), row.pop("joined_path")
+            for key, n in row.items():
+                path = joined_path if key.startswith("joined") else branch_path
+                if path.startswith(scope):
+                    figures[path][key] += n
+        ctx.cache["member_figures"] = figures
+    return ctx.cache["member_figures"]  # type: ignore[return-value]
+
+
+def transfers(ctx: Context) -> dict[str, int]:
+    """Transfers within the county completed in the period across the unit's boundary: one query.
+    (Moves out of the county are counted from the members' leaving dates: member_figures.)"""
+    return Transfer.objects.filter(
+        status=TransferStatus.COMPLETED,
+        to_branch__isnull=False,
+        decided_at__gte=start_of(ctx.period.start),
+        decided_at__lt=end_of(ctx.as_of),
+    ).aggregate(
+        moved_in=Count("pk", filter=ctx.in_scope("to_branch__path") & ~ctx.in_scope("from_branch__path")),
+        moved_out=Count("pk", filter=ctx.in_scope("from_branch__path") & ~ctx.in_scope("to_branch__path")),
+    )
 
 
 def members_section(ctx: Context) -> Section:
-    start, day = ctx.period.start, ctx.as_of
-    rows = member_rows(ctx)
-    totals = {key: sum(row[key] for row in rows) for key in (rows[0] if rows else {}) if key != "branch_path"}
+    day = ctx.as_of
+    figures = member_figures(ctx)
+    totals: Counter[str] = sum(figures.values(), Counter())
 
     def total(key: str) -> int:
-        return totals.get(key, 0)
+        return totals[key]
 
-    for row in rows:
+    for path, counts in figures.items():
         for key in ("at_end", "joined", "left"):
-            ctx.count(key, row["branch_path"], row[key])
+            ctx.count(key, path, counts[key])
     for key in ("at_end", "joined", "left"):
         ctx.totals[key] = total(key)
 
-    profile = _profile(ctx)
-    members = profile.pop("count")
-    ethnicities = list(
-        members_in_scope(ctx)
-        .filter(member_on(day))
-        .values("ethnicity")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "ethnicity")
-    )
-    moved = Transfer.objects.filter(
-        status=TransferStatus.COMPLETED, decided_at__gte=start_of(start), decided_at__lt=end_of(day)
-    ).aggregate(
-        moved_in=Count("pk", filter=ctx.in_scope("to_branch__path") & ~ctx.in_scope("from_branch__path")),
-        # Out of the county (no receiving branch) counts as out.
-        moved_out=Count(
-            "pk",
-            filter=ctx.in_scope("from_branch__path") & (Q(to_branch__isnull=True) | ~ctx.in_scope("to_branch__path")),
-        ),
-    )
+    profile, ethnicities = _profile(ctx)
+    members = profile["count"]
+    moved = transfers(ctx)
 
     def split(rows: list[tuple[str, int]]) -> list[list]:
         return [[label, n, share(n, members)] for label, n in rows]
@@ -121,9 +132,9 @@ def members_section(ctx: Context) -> Section:
     columns = [_("Group"), _("Members"), _("Share (%)")]
     bands = [(age_band_label(low, high), profile[f"age:{i}"]) for i, (low, high) in enumerate(AGE_BANDS)]
     named = ethnicities[:ETHNICITY_TOP]
-    other = sum(row["n"] for row in ethnicities[ETHNICITY_TOP:])
+    other = sum(n for _e, n in ethnicities[ETHNICITY_TOP:])
     ethnicity_labels = dict(ETHNICITY_CHOICES)
-    ethnicity_rows = [(ethnicity_labels.get(row["ethnicity"], row["ethnicity"]), row["n"]) for row in named]
+    ethnicity_rows = [(ethnicity_labels.get(code, code), n) for code, n in named]
     if other:
         ethnicity_rows.append((_("Other ethnic groups"), other))
     status_labels = dict(MemberStatus.choices)
@@ -137,13 +148,17 @@ def members_section(ctx: Context) -> Section:
             Figure(_("Joined in the period"), total("joined")),
             Figure(_("Left in the period"), total("left")),
             Figure(_("Transferred in"), moved["moved_in"]),
-            Figure(_("Transferred out"), moved["moved_out"]),
+            Figure(
+                _("Transferred out"),
+                moved["moved_out"] + total("out_of_county"),
+                _("%(n)d of them out of the county") % {"n": total("out_of_county")},
+            ),
         ],
         tables=[
             Table(
                 _("Left in the period, by reason"),
                 [_("Reason"), _("Members")],
-                [[str(status_labels[s]), total(f"left:{s}")] for s in LEFT_ORDER],
+                [[str(status_labels[s]), total(f"left:{s}")] for s in LEFT_REASONS],
                 footer=[_("Total"), total("left")],
             ),
             Table(_("By age at the end of the period"), columns, split(bands), footer=[_("Total"), members, None]),
@@ -187,17 +202,20 @@ def members_section(ctx: Context) -> Section:
         notes=[
             _(
                 "Members at the end of the period: joined by %(day)s and not left by then, counted in the branch "
-                "they were in on that day. Left: by the leaving date recorded, transfers out of the county "
-                "included. Transferred in and out: transfers completed in the period across this unit's "
-                "boundary (out of the county counts as out)."
+                "they were in on that day; joined: in the branch they joined in. Left: by the leaving date "
+                "recorded, moves out of the county not included. Transferred in and out: transfers within the "
+                "county completed in the period across this unit's boundary, and moves out of the county by "
+                "the day the member left. Members at the start + joined − left + transferred in − transferred "
+                "out = members at the end."
             )
             % {"day": day.isoformat()},
         ],
     )
 
 
-def _profile(ctx: Context) -> dict[str, int]:
-    """Members at the period's end by age band, sex, education and occupation: one query."""
+def _profile(ctx: Context) -> tuple[Counter[str], list[tuple[str, int]]]:
+    """Members at the period's end by age band, sex, education and occupation, and by ethnicity (most
+    first): one query grouped by ethnicity, the other splits summed over its rows."""
     day = ctx.as_of
     aggregates = {"count": Count("pk")}
     for i, (low, high) in enumerate(AGE_BANDS):
@@ -205,4 +223,14 @@ def _profile(ctx: Context) -> dict[str, int]:
     for field, choices in (("sex", Sex), ("education", Education), ("occupation", Occupation)):
         for value in choices.values:
             aggregates[f"{field}:{value}"] = Count("pk", filter=Q(**{field: value}))
-    return members_in_scope(ctx).filter(member_on(day)).aggregate(**aggregates)
+    rows = list(
+        ctx.where_members_were(Member.objects.order_by())
+        .filter(member_on(day))
+        .values("ethnicity")
+        .annotate(**aggregates)
+    )
+    profile: Counter[str] = Counter()
+    for row in rows:
+        profile.update({key: n for key, n in row.items() if key != "ethnicity"})
+    ethnicities = sorted(((row["ethnicity"], row["count"]) for row in rows), key=lambda pair: (-pair[1], pair[0]))
+    return profile, ethnicities

@@ -10,24 +10,17 @@ from django.utils.translation import gettext as _
 
 from branches.models import BRANCH_KINDS, Organization, OrganizationKind, Sector
 from reports.document import Figure, Section, Table
-from reports.quarterly.context import LIST_CAP, Context, capped_note
-from reports.quarterly.membership import member_rows
+from reports.quarterly.context import LIST_CAP, Context, capped_note, existed
+from reports.quarterly.membership import member_figures
 
 SMALL_BRANCH = 3  # a branch has at least 3 members (团章; smaller units form a joint branch)
 LARGE_BRANCH = 50  # a branch generally has at most 50 (支部工作条例)
 
 
-def active_on(day) -> Q:
-    """Units existing at the end of `day` (an unknown founding date counts as founded)."""
-    return (Q(founded_on__isnull=True) | Q(founded_on__lte=day)) & (
-        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day)
-    )
-
-
 def organizations_section(ctx: Context) -> Section:
     start, day = ctx.period.start, ctx.as_of
     units = Organization.objects.filter(ctx.in_scope()).order_by()
-    by_kind_sector = list(units.filter(active_on(day)).values("kind", "sector").annotate(n=Count("pk")))
+    by_kind_sector = list(units.filter(existed(day)).values("kind", "sector").annotate(n=Count("pk")))
     founded = Q(founded_on__gte=start, founded_on__lte=day)
     dissolved = Q(dissolved_on__gte=start, dissolved_on__lte=day)
     changes = units.aggregate(
@@ -40,18 +33,18 @@ def organizations_section(ctx: Context) -> Section:
         .order_by("path")
         .values("pk", "name", "kind", "founded_on", "dissolved_on")[:LIST_CAP]
     )
-    branches = list(units.filter(active_on(day), kind__in=BRANCH_KINDS).order_by("path").values("pk", "path", "name"))
+    branches = [u for u in ctx.units.values() if u.kind in BRANCH_KINDS and u.at_end]
 
-    sizes = {row["branch_path"]: row["at_end"] for row in member_rows(ctx)}
-    ctx.branch_sizes = {branch["path"]: sizes.get(branch["path"], 0) for branch in branches}
+    figures = member_figures(ctx)
+    ctx.branch_sizes = {b.path: figures[b.path]["at_end"] for b in branches}
     for branch in branches:
-        ctx.count("branches", branch["path"], 1)
+        ctx.count("branches", branch.path, 1)
     ctx.totals["branches"] = len(branches)
-    odd = sorted(
-        (b for b in branches if not SMALL_BRANCH <= ctx.branch_sizes[b["path"]] <= LARGE_BRANCH),
-        key=lambda b: (ctx.branch_sizes[b["path"]], b["path"]),
+    unusual_size = sorted(
+        (b for b in branches if not SMALL_BRANCH <= ctx.branch_sizes[b.path] <= LARGE_BRANCH),
+        key=lambda b: (ctx.branch_sizes[b.path], b.path),
     )
-    small = sum(1 for b in odd if ctx.branch_sizes[b["path"]] < SMALL_BRANCH)
+    small = sum(1 for b in unusual_size if ctx.branch_sizes[b.path] < SMALL_BRANCH)
 
     kinds, sectors, sector_branches = Counter(), Counter(), Counter()
     for row in by_kind_sector:
@@ -71,7 +64,7 @@ def organizations_section(ctx: Context) -> Section:
             Figure(_("Founded in the period"), changes["new"]),
             Figure(_("Dissolved in the period"), changes["dissolved"]),
             Figure(_("Branches with fewer than %(n)d members") % {"n": SMALL_BRANCH}, small),
-            Figure(_("Branches with more than %(n)d members") % {"n": LARGE_BRANCH}, len(odd) - small),
+            Figure(_("Branches with more than %(n)d members") % {"n": LARGE_BRANCH}, len(unusual_size) - small),
         ],
         tables=[
             Table(
@@ -104,13 +97,13 @@ def organizations_section(ctx: Context) -> Section:
                 _("Branches with fewer than %(small)d or more than %(large)d members")
                 % {"small": SMALL_BRANCH, "large": LARGE_BRANCH},
                 [_("Branch"), _("Members")],
-                [[b["name"], ctx.branch_sizes[b["path"]]] for b in odd[:LIST_CAP]],
-                row_units=[b["pk"] for b in odd[:LIST_CAP]],
+                [[b.name, ctx.branch_sizes[b.path]] for b in unusual_size[:LIST_CAP]],
+                row_units=[b.pk for b in unusual_size[:LIST_CAP]],
             ),
         ],
         notes=[
             *capped_note(len(changed), changes["changed"]),
-            *capped_note(min(len(odd), LIST_CAP), len(odd)),
+            *capped_note(min(len(unusual_size), LIST_CAP), len(unusual_size)),
             _(
                 "Units are counted as they stood on %(day)s, the unit itself included; a unit without a "
                 "founding date counts as founded. Branch sizes count the members at that day."

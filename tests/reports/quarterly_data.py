@@ -305,9 +305,8 @@ def build(tree) -> dict:
 
 
 def add_branches(tree, recorder: User, count: int, *, tag: str = "extra") -> list[Organization]:
-    """More branches with a quarter of everything in them (members joining and leaving, meetings with
-    attendance, a committee with an overdue term, cases moving through the pipeline with reports
-    missing): for the query-count test at two sizes."""
+    """More branches under the townships with a quarter of everything in them (fill_branch): for the
+    query-count test at two sizes."""
     made = []
     for n in range(count):
         parent = tree["township_a"] if n % 2 else tree["township_b"]
@@ -318,26 +317,40 @@ def add_branches(tree, recorder: User, count: int, *, tag: str = "extra") -> lis
             kind=OrganizationKind.BRANCH,
             sector=Sector.SCHOOL,
         )
-        people = [member(branch, f"{tag}{n}-{i}", birth_date=date(2003, 1, 1 + i)) for i in range(3)]
-        member(branch, f"{tag}{n}-新", joined_on=date(2026, 5, 1))
-        member(branch, f"{tag}{n}-离", status=MemberStatus.LEFT_WITHDRAWN, left_on=date(2026, 6, 1))
-        meeting = held(branch, K.GENERAL_MEETING, date(2026, 6, 5), recorder, present_count=2, absent_count=1)
-        for i, person in enumerate(people):
-            Attendance.objects.create(activity=meeting, member=person, present=i < 2)
-        held(branch, K.THEMED_DAY, date(2026, 5, 5), recorder)
+        fill_branch(branch, recorder, f"{tag}{n}", elsewhere=tree["branch_a1"] if n % 2 else tree["branch_b1"])
+        made.append(branch)
+    return made
+
+
+def fill_branch(branch: Organization, recorder: User, tag: str, *, elsewhere: Organization) -> None:
+    """A quarter of everything in `branch`: members joining, leaving, moving in from `elsewhere` and
+    out to it (one of them after the quarter), meetings with attendance, a committee with an overdue
+    term (unless it has one), cases moving through the pipeline with reports missing."""
+    people = [member(branch, f"{tag}-{i}", birth_date=date(2003, 1, 1 + i)) for i in range(3)]
+    joined = member(branch, f"{tag}-新", joined_on=date(2026, 5, 1))
+    member(branch, f"{tag}-离", status=MemberStatus.LEFT_WITHDRAWN, left_on=date(2026, 6, 1))
+    member(branch, f"{tag}-外", status=MemberStatus.TRANSFERRED_OUT, left_on=date(2026, 6, 2))
+    moved(member(branch, f"{tag}-来", joined_on=date(2020, 5, 4)), elsewhere, branch, date(2026, 4, 9), recorder)
+    moved(joined, branch, elsewhere, date(2026, 6, 9), recorder)
+    Member.objects.filter(pk=joined.pk).update(branch=elsewhere)
+    moved(member(branch, f"{tag}-后来", joined_on=date(2020, 5, 4)), elsewhere, branch, date(2026, 7, 9), recorder)
+    meeting = held(branch, K.GENERAL_MEETING, date(2026, 6, 5), recorder, present_count=2, absent_count=1)
+    for i, person in enumerate(people):
+        Attendance.objects.create(activity=meeting, member=person, present=i < 2)
+    held(branch, K.THEMED_DAY, date(2026, 5, 5), recorder)
+    if not CommitteeTerm.objects.filter(organization=branch).exists():  # one current term a unit
         term = CommitteeTerm.objects.create(
             organization=branch, starts_on=date(2022, 1, 1), length_years=3, recorded_by=recorder
         )
         seat(term, CommitteePost.SECRETARY, date(2022, 1, 1))
-        handed = case(
-            people[0], branch, recorder, applied=date(2026, 4, 1), recommended_on=date(2026, 3, 1),
-            steps=[(date(2025, 12, 1), S.CULTIVATION), (date(2026, 3, 1), S.RECOMMENDED), (date(2026, 5, 1), S.ACTIVIST)],
-        )  # fmt: skip
-        follow_up(handed, date(2026, 3, 1), date(2026, 4, 1), recorder)
-        case(
-            people[1], branch, recorder, applied=date(2025, 6, 1),
-            steps=[(date(2025, 12, 1), S.CULTIVATION), (date(2026, 6, 1), S.NOMINATED), (date(2026, 6, 2), S.VOTED),
-                   (date(2026, 6, 3), S.PUBLICITY), (date(2026, 6, 8), S.IN_REVIEW)],
-        )  # fmt: skip
-        made.append(branch)
-    return made
+    handed = case(
+        people[0], branch, recorder, applied=date(2026, 4, 1), recommended_on=date(2026, 3, 1),
+        steps=[(date(2025, 12, 1), S.CULTIVATION), (date(2026, 3, 1), S.RECOMMENDED), (date(2026, 5, 1), S.ACTIVIST)],
+    )  # fmt: skip
+    follow_up(handed, date(2026, 3, 1), date(2026, 4, 1), recorder)
+    case(
+        people[1], branch, recorder, applied=date(2025, 6, 1),
+        steps=[(date(2025, 12, 1), S.CULTIVATION), (date(2026, 6, 1), S.NOMINATED), (date(2026, 6, 2), S.VOTED),
+               (date(2026, 6, 3), S.PUBLICITY), (date(2026, 6, 8), S.IN_REVIEW)],
+    )  # fmt: skip
+    case(people[2], branch, recorder, applied=date(2025, 8, 1), steps=[(date(2025, 9, 1), S.CULTIVATION)])

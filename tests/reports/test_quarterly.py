@@ -17,7 +17,7 @@ from reports.periods import Period
 from reports.quarterly import build_quarterly
 from tests.conftest import make_member
 from tests.reports import quarterly_data
-from tests.reports.quarterly_data import NOW, Q2
+from tests.reports.quarterly_data import NOW, Q2, K
 
 
 @pytest.fixture
@@ -76,12 +76,12 @@ def test_members(quarter):
     assert figures(section) == {
         "Members at the end of the period": 58,
         "Joined in the period": 2,
-        "Left in the period": 3,
+        "Left in the period": 2,  # over age (A1) and lapsed (A2); the move out of the county is a transfer
         "Transferred in": 0,
         "Transferred out": 1,  # out of the county; A1 → B1 stays inside
     }
+    assert section.figures[4].note == "1 of them out of the county"
     assert table(section, "Left in the period, by reason").rows == [
-        ["Transferred out of the county", 1],
         ["Left: over age (超龄离团)", 1],
         ["Left: withdrew (退团)", 0],
         ["Left: lapsed (脱团)", 1],
@@ -108,7 +108,7 @@ def test_members(quarter):
     ages, months = section.charts
     assert ages.series[0].values == [3, 51, 2, 1, 1]
     assert months.labels == ["4/2026", "5/2026", "6/2026"]
-    assert [(s.name, s.values) for s in months.series] == [("Joined", [1, 0, 1]), ("Left", [0, 2, 1])]
+    assert [(s.name, s.values) for s in months.series] == [("Joined", [1, 0, 1]), ("Left", [0, 2, 0])]
 
 
 def test_transfers_count_across_the_units_boundary(quarter):
@@ -123,6 +123,10 @@ def test_transfers_count_across_the_units_boundary(quarter):
 
 
 def test_branch_life(quarter):
+    # The general branch gives how many attended (no roster): counted, as on the branch pages.
+    quarterly_data.held(
+        quarter["general_ag"], K.OTHER, date(2026, 5, 18), quarter["recorder"], present_count=5, absent_count=1
+    )
     section = build(quarter["county"]).section("branch_life")
     assert figures(section) == {
         "Required meetings": 24,
@@ -130,7 +134,8 @@ def test_branch_life(quarter):
         "Required meetings not held": 15,
         "Required meetings held (%)": 37.5,
         "Activities held": 10,  # branches' only, the voided one left out
-        "Attendance (%)": 66.7,  # 2 of 3 at A1's general meeting; the voided and July's left out
+        # 2 of 3 at A1's general meeting, 5 of 6 at the general branch's; the voided and July's left out
+        "Attendance (%)": 77.8,
         "Silent branches": 1,
     }
     assert table(section, "Meetings by month").rows == [
@@ -180,6 +185,7 @@ def test_promotion_funnel_counts_people(quarter):
         "New young Party members who came through 推优 (%)": 25.0,
     }
     period, year = section.tables
+    assert period.columns == ["Step", "People", "Ratio to the step before (%)"]
     assert [row[1:] for row in period.rows] == [
         [3, None],
         [1, 33.3],
@@ -189,7 +195,9 @@ def test_promotion_funnel_counts_people(quarter):
         [1, 100.0],
     ]
     assert year.title == "The year to date (2026-01-01 to 2026-06-30)"
-    assert [row[1:] for row in year.rows] == [[4, None], [4, 100.0], [1, 25.0], [2, 200.0], [1, 50.0], [1, 100.0]]
+    # No ratio for the year: a same-period ratio is not a conversion (2 candidates after 1 activist).
+    assert year.columns == ["Step", "People"]
+    assert [row[1:] for row in year.rows] == [[4], [4], [1], [2], [1], [1]]
     assert section.charts[0].kind == "funnel"
     assert section.charts[0].series[0].values == [3, 1, 1, 1, 1, 1]
 
@@ -241,22 +249,22 @@ def test_units_drill_down(quarter):
     ]
     # Township X, dissolved before the quarter, has no row.
     assert units.rows == [
-        ["共青团甲镇委员会", 5, 1, 3, 2, 15, 8, 0, 10],
+        ["共青团甲镇委员会", 5, 1, 2, 2, 15, 8, 0, 10],
         ["共青团乙镇委员会", 53, 1, 0, 2, 9, 1, 1, 10],
     ]
     assert units.row_units == [quarter["township_a"].pk, quarter["township_b"].pk]
-    assert units.footer == ["Total", 58, 2, 3, 4, 24, 9, 1, 20]
+    assert units.footer == ["Total", 58, 2, 2, 4, 24, 9, 1, 20]
 
 
 def test_units_of_a_township(quarter):
     (units,) = build(quarter["township_a"]).section("units").tables
     # A2, dissolved in the quarter, still has its row; the general branch holds AG1.
     assert units.rows == [
-        ["甲一村团支部", 3, 1, 2, 1, 8, 6, 0, 4],
+        ["甲一村团支部", 3, 1, 1, 1, 8, 6, 0, 4],
         ["甲二村团支部", 0, 0, 1, 0, 2, 1, 0, 1],
         ["甲镇中学团总支", 2, 0, 0, 1, 5, 1, 0, 5],
     ]
-    assert units.footer == ["Total", 5, 1, 3, 2, 15, 8, 0, 10]
+    assert units.footer == ["Total", 5, 1, 2, 2, 15, 8, 0, 10]
 
 
 def test_a_branchs_report_has_no_units_under_it(quarter):
