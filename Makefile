@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := leagueadmin.settings
 
-.PHONY: run test lint format messages bench clean var
+.PHONY: run serve loadtest test lint format messages bench clean var
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ run: $(VENV)/.installed var
 	$(VENV)/bin/celery -A leagueadmin worker --beat --loglevel=info --concurrency=2 & \
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(ADDR)
+
+# The production stack on this machine (deploy/run-production.sh): gunicorn, one Celery worker and one
+# beat, after migrate and collectstatic. Needs DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY,
+# ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY; serves at ADDR. Stop with Ctrl-C.
+serve: export BIND ?= $(ADDR)
+serve: $(VENV)/.installed
+	deploy/run-production.sh
+
+# Load test of the stack at ADDR (make serve, demo county loaded), bounded in time: make loadtest USERS=100
+USERS ?= 20
+DURATION ?= 60s
+loadtest: $(VENV)/.installed
+	$(PY) loadtest/run.py --users $(USERS) --duration $(DURATION) --host http://$(ADDR)
 
 # Lint, migration and translation checks, then the whole suite. Uses DATABASE_URL / REDIS_URL
 # when set (CI sets both: PostgreSQL and Redis), else SQLite and the embedded broker.
@@ -55,6 +68,7 @@ messages: $(VENV)/.installed
 bench: export SECRET_KEY ?= bench-only-secret-key
 bench: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
 bench: export ID_NUMBER_HASH_KEY ?= bench-only-hash-key
+bench: export STATIC_MANIFEST ?= false
 bench: $(VENV)/.installed
 	$(PY) bench/members.py
 	$(PY) bench/reminders.py
