@@ -52,7 +52,7 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").strip().lower() or "info"
 # %(M)s: request time in milliseconds; the user is left out (personal information stays out of logs).
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(t)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 proc_name = "leagueadmin"
 # No control socket (gunicorn ≥ 25): its default path is per user, not per stack, and signals suffice.
 control_socket_disable = True

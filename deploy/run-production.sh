@@ -38,17 +38,18 @@ export DJANGO_SETTINGS_MODULE=leagueadmin.settings
 VAR_DIR=${VAR_DIR:-var}
 mkdir -p "$VAR_DIR"
 
-"$PYTHON" manage.py migrate --noinput
-"$PYTHON" manage.py collectstatic --noinput --verbosity 1
-
-# Exactly one beat: a second beat would send every periodic task twice. The lock (held by the flock
-# process for the life of beat) refuses a second stack started on this machine. Across machines, run
-# this script on one node only and start only gunicorn and workers on the others (docs/performance.md).
+# Exactly one beat: a second beat would send every periodic task twice. The lock on file descriptor
+# 9, held by this script and by beat (the only child that keeps it open), refuses a second stack on
+# this machine. Across machines, run this script on one node only and only gunicorn and workers on the
+# others (docs/performance.md).
 exec 9>"$VAR_DIR/celery-beat.lock"
 if ! flock --nonblock 9; then
-  log "not started: another Celery beat runs from this checkout ($VAR_DIR/celery-beat.lock is held)."
+  log "not started: another stack runs here with its Celery beat ($VAR_DIR/celery-beat.lock is held)."
   exit 2
 fi
+
+"$PYTHON" manage.py migrate --noinput
+"$PYTHON" manage.py collectstatic --noinput --verbosity 1
 
 pids=()
 stop_all() {

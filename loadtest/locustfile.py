@@ -4,7 +4,7 @@ Run it with `make loadtest USERS=20 DURATION=60s` (loadtest/run.py), against the
 (`make serve`) on this machine only. Each virtual user signs in once (the form, with its CSRF token),
 finds its own ids on the pages it is shown, then browses what its role uses, pausing LOADTEST_THINK
 seconds (1 to 3) between pages. The figures count from the moment the last user has signed in, for
-LOADTEST_DURATION seconds; the sign-ins are reported apart (LOADTEST_SIGN_IN_REPORT).
+LOADTEST_DURATION seconds; the sign-ins are reported apart (LOADTEST_WINDOW_REPORT).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loadtest import cpu
 from loadtest.pages import (
     BOARD_LINK,
     MEMBER_LINK,
@@ -43,7 +44,7 @@ from loadtest.pages import (
 logger = logging.getLogger("leagueadmin.loadtest")
 
 # Shared by the users of this (single) locust process.
-_window = {"ready": 0, "started": None, "sign_in": None}
+_window = {"ready": 0, "started": None, "sign_in": None, "cpu": None}
 
 
 @events.test_start.add_listener
@@ -71,18 +72,20 @@ def _user_ready(environment) -> None:
         }
     environment.stats.reset_all()
     _window["started"] = time.time()
+    _window["cpu"] = cpu.snapshot()
     duration = float(os.environ.get("LOADTEST_DURATION") or 0)
     if duration > 0:
         gevent.spawn_later(duration, environment.runner.quit)
 
 
 @events.quitting.add_listener
-def _write_sign_in_report(environment, **_kwargs):
-    path = os.environ.get("LOADTEST_SIGN_IN_REPORT")
+def _write_window_report(environment, **_kwargs):
+    path = os.environ.get("LOADTEST_WINDOW_REPORT")
     if not path:
         return
     measured = time.time() - _window["started"] if _window["started"] else None
-    report = {"users_ready": _window["ready"], "sign_in": _window["sign_in"], "measured_seconds": measured}
+    used = cpu.used_between(_window["cpu"], cpu.snapshot()) if _window["cpu"] else None
+    report = {"users_ready": _window["ready"], "sign_in": _window["sign_in"], "measured_seconds": measured, "cpu": used}
     Path(path).write_text(json.dumps(report), encoding="utf-8")
 
 
@@ -122,13 +125,22 @@ class LeagueUser(FastHttpUser):
                 response.failure("signed out")
             return response
 
+    def look_up(self, path: str):
+        """A page read for its links before the window; a user that cannot read it stops."""
+        response = self.page(path, "look-up")
+        if response.status_code != 200 or not response.text:
+            raise StopUser
+        return response
+
     def find_ids(self) -> None:
         """Ids this account may open, from the pages it is shown (none are hard-coded)."""
-        listing = self.page("/members/", "look-up")
-        self.member_ids = ids(MEMBER_LINK, listing.text or "") or [0]
-        self.last_page = last_member_page(listing.text or "")
-        reports = self.page("/reports/", "look-up")
-        self.unit_ids = ids(UNIT_REPORT_LINK, reports.text or "") or [0]
+        listing = self.look_up("/members/").text
+        self.member_ids = ids(MEMBER_LINK, listing)
+        self.last_page = last_member_page(listing)
+        self.unit_ids = ids(UNIT_REPORT_LINK, self.look_up("/reports/").text)
+        if not (self.member_ids and self.unit_ids):
+            logger.error("%s sees no member or no unit: is the demo county loaded?", self.username)
+            raise StopUser
 
     @task(2)
     def inbox(self) -> None:
@@ -147,7 +159,7 @@ class BranchSecretary(LeagueUser):
 
     def find_ids(self) -> None:
         super().find_ids()
-        board = self.page("/promotion/", "look-up")  # a secretary is sent on to the branch's board
+        board = self.look_up("/promotion/")  # a secretary is sent on to the branch's board
         self.board_path = (board.url or "").split(self.host or "", 1)[-1] or "/promotion/"
 
     @task(4)
@@ -184,8 +196,8 @@ class CommitteeStaff(LeagueUser):
 
     def find_ids(self) -> None:
         super().find_ids()
-        self.board_ids = ids(BOARD_LINK, self.page("/promotion/", "look-up").text or "") or [0]
-        self.review_ids = ids(REVIEW_LINK, self.page("/promotion/review/", "look-up").text or "")
+        self.board_ids = ids(BOARD_LINK, self.look_up("/promotion/").text)
+        self.review_ids = ids(REVIEW_LINK, self.look_up("/promotion/review/").text)
 
     @task(3)
     def member_list(self) -> None:
@@ -209,7 +221,8 @@ class CommitteeStaff(LeagueUser):
 
     @task(2)
     def promotion_board(self) -> None:
-        self.page(f"/promotion/branches/{random.choice(self.board_ids)}/", "推优 board")
+        if self.board_ids:
+            self.page(f"/promotion/branches/{random.choice(self.board_ids)}/", "推优 board")
 
     @task(2)
     def review_queue(self) -> None:
@@ -251,9 +264,9 @@ class PartyOrganizer(LeagueUser):
     weight = role.weight
 
     def find_ids(self) -> None:
-        report = self.page("/reports/", "look-up")  # sent on to their Party organization's report
+        report = self.look_up("/reports/")  # sent on to their Party organization's report
         self.report_path = (report.url or "").split(self.host or "", 1)[-1] or "/reports/"
-        self.case_ids = ids(PARTY_CASE_LINK, self.page("/promotion/party/", "look-up").text or "")
+        self.case_ids = ids(PARTY_CASE_LINK, self.look_up("/promotion/party/").text)
 
     @task(3)
     def party_report(self) -> None:
