@@ -1,0 +1,507 @@
+"""The benchmark's scenarios (issue 8) and how one is measured: server time through Django's test client
+(or the service a worker runs), queries per run, and rows the database touched.
+
+Rows touched come from pg_stat_database's tup_returned and tup_fetched for the bench database, read
+before and after a scenario's runs with the backend's pending statistics flushed first
+(pg_stat_force_next_flush, PostgreSQL 15+); pg_stat_statements would give them per statement, but it
+must be preloaded by the server, which a shared server need not do. Each run's own reading of the
+counters is measured once (an empty scenario) and taken off.
+
+Each read scenario also gets its SQL floor: the SQL one run sent (captured), replayed directly with
+cursor.execute and fetchall, without Django, templates or Python around it. A write scenario (import,
+reminders) has none. The member list is also compared with Django's admin changelist of members on
+the same data (registered here, inside the bench process only, when the app does not register it).
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib import admin
+from django.db import connection, reset_queries, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+# --- measuring ---------------------------------------------------------------------------------------
+
+
+class Rollback(Exception):
+    """Raised inside a write scenario's transaction so that each run starts from the same data."""
+
+
+@dataclass
+class Scenario:
+    name: str
+    run: Callable[[], object]
+    runs: int = 20
+    group: str = ""  # the table's section
+    compare_to: str = ""  # the admin scenario this one is compared with
+    writes: bool = False  # run inside a transaction rolled back afterwards; no SQL floor
+    warm_up: bool = True
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    times: list[float]  # seconds, one per run
+    queries: float  # per run
+    returned: float  # pg_stat_database tup_returned per run
+    fetched: float  # tup_fetched per run
+    floor: float | None = None  # seconds: the captured SQL replayed
+    load: str = ""
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000 if self.times else float("nan")
+
+    @property
+    def p95_ms(self) -> float:
+        """Nearest rank: with fewer than 20 runs, the slowest."""
+        if not self.times:
+            return float("nan")
+        ordered = sorted(self.times)
+        return ordered[max(0, -(-95 * len(ordered) // 100) - 1)] * 1000
+
+
+def read_counters() -> tuple[int, int]:
+    """This database's tup_returned and tup_fetched, with this backend's pending counts flushed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:  # a new transaction: a fresh statistics snapshot
+        cursor.execute("SELECT tup_returned, tup_fetched FROM pg_stat_database WHERE datname = current_database()")
+        returned, fetched = cursor.fetchone()
+    return returned, fetched
+
+
+def counter_overhead(samples: int = 5) -> tuple[float, float]:
+    """What reading the counters itself adds, per reading."""
+    first = read_counters()
+    for _ in range(samples):
+        last = read_counters()
+    return (last[0] - first[0]) / samples, (last[1] - first[1]) / samples
+
+
+def is_read(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT"))
+
+
+def replay(queries: list[dict], runs: int = 5) -> float | None:
+    """Median seconds to run the captured reads directly (a page's session update and savepoints are
+    left out: the floor is what the figures cost to read)."""
+    statements = [q["sql"] for q in queries if q["sql"] and is_read(q["sql"])]
+    if not statements:
+        return None
+    times = []
+    raw = connection.cursor().cursor  # psycopg2's own cursor: no Django wrapper
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        for sql in statements:
+            raw.execute(sql)
+            raw.fetchall()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times[1:])
+
+
+def measure(scenario: Scenario, overhead: tuple[float, float], load_average: Callable[[], str]) -> Result:
+    def once() -> object:
+        if not scenario.writes:
+            return scenario.run()
+        try:
+            with transaction.atomic():
+                scenario.run()
+                raise Rollback
+        except Rollback:
+            return None
+
+    try:
+        if scenario.warm_up:
+            once()
+        times, captured = [], []
+        # Every query of a run is kept (Django keeps 9,000 by default: an export of 10,000 rows with a
+        # query per row would be counted as none).
+        connection.queries_limit = 1_000_000
+        connection.queries_log = deque(maxlen=connection.queries_limit)
+        before = read_counters()
+        for _ in range(scenario.runs):
+            reset_queries()
+            with CaptureQueriesContext(connection) as context:
+                started = time.perf_counter()
+                once()
+                times.append(time.perf_counter() - started)
+            captured = context.captured_queries
+            query_count = len(context.captured_queries)
+        after = read_counters()
+    except Exception as error:  # noqa: BLE001 — a failing scenario is reported in the table, the others run
+        return Result(scenario, [], 0, 0, 0, load=load_average(), error=f"{type(error).__name__}: {error}"[:200])
+    runs = scenario.runs
+    returned = (after[0] - before[0] - overhead[0]) / runs
+    fetched = (after[1] - before[1] - overhead[1]) / runs
+    floor = None if scenario.writes else replay(captured)
+    return Result(scenario, times, query_count, max(returned, 0), max(fetched, 0), floor, load_average())
+
+
+def profile(scenario: Scenario, top: int = 25) -> str:
+    """Where one run's time goes: cProfile's heaviest functions (cumulative and own time), the
+    slowest queries, and EXPLAIN (ANALYZE, BUFFERS) of the slowest read."""
+    import cProfile
+    import pstats
+
+    if scenario.warm_up:
+        scenario.run()
+    reset_queries()
+    profiler = cProfile.Profile()
+    with CaptureQueriesContext(connection) as context:
+        started = time.perf_counter()
+        profiler.enable()
+        try:
+            if scenario.writes:
+                with transaction.atomic():
+                    scenario.run()
+                    transaction.set_rollback(True)
+            else:
+                scenario.run()
+        finally:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+    out = io.StringIO()
+    sql_seconds = sum(float(q["time"]) for q in context.captured_queries)
+    out.write(f"\n=== {scenario.name}: {elapsed * 1000:.0f} ms under the profiler, {len(context)} queries, ")
+    out.write(f"{sql_seconds * 1000:.0f} ms of it in SQL (as Django times it)\n")
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    slowest = sorted(context.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:3]
+    for q in slowest:
+        out.write(f"--- {float(q['time']) * 1000:.1f} ms: {q['sql'][:600]}\n")
+    reads = [q for q in slowest if is_read(q["sql"])]
+    if reads:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + reads[0]["sql"].replace("%", "%%"))
+            out.write("EXPLAIN ANALYZE of the slowest:\n" + "\n".join(row[0] for row in cursor.fetchall()) + "\n")
+    return out.getvalue()
+
+
+# --- the data the scenarios use ----------------------------------------------------------------------
+
+
+@dataclass
+class Fixtures:
+    """What the scenarios point at in a bench database: county 1 and its people."""
+
+    county: object
+    staff: object
+    superuser: object
+    member_count: int
+    member_pk: int
+    board_branch_pk: int
+    board_user: object
+    township_staff: object | None
+    import_branch: object
+
+
+def fixtures() -> Fixtures:
+    from branches.models import Organization, Role, RoleAssignment, User
+    from members.models import Member
+    from promotion.models import PromotionCase
+
+    county = Organization.objects.get(code="C001")
+    staff = User.objects.get(username="county")
+    superuser, made = User.objects.get_or_create(
+        username="bench_admin", defaults={"is_superuser": True, "is_staff": True, "full_name": "bench"}
+    )
+    if made:
+        superuser.set_unusable_password()
+        superuser.save()
+    members = Member.objects.visible_to(staff)
+    # The member page with the most history: a member of the county whose case went furthest.
+    case = (
+        PromotionCase.objects.filter(branch__path__startswith=county.path, stage__in=["activist", "development"])
+        .order_by("pk")
+        .first()
+    )
+    member_pk = case.member_id if case else members.order_by("pk").values_list("pk", flat=True)[0]
+    # The board of the branch with the most cases, seen by its secretary.
+    from django.db.models import Count
+
+    busiest = (
+        PromotionCase.objects.filter(branch__path__startswith=county.path)
+        .values("branch_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "branch_id")
+        .first()
+    )
+    board_branch = busiest["branch_id"] if busiest else members.values_list("branch_id", flat=True)[0]
+    secretary = (
+        RoleAssignment.objects.filter(organization_id=board_branch, role=Role.BRANCH_SECRETARY, deputy_for__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    township = (
+        RoleAssignment.objects.filter(role=Role.TOWNSHIP_STAFF, organization__path__startswith=county.path)
+        .select_related("user")
+        .order_by("organization__path")
+        .first()
+    )
+    return Fixtures(
+        county=county,
+        staff=staff,
+        superuser=superuser,
+        member_count=members.count(),
+        member_pk=member_pk,
+        board_branch_pk=board_branch,
+        board_user=secretary.user if secretary else staff,
+        township_staff=township.user if township else None,
+        import_branch=Organization.objects.subtree_of([county.path]).branches().active().order_by("code").first(),
+    )
+
+
+# --- the admin changelist ----------------------------------------------------------------------------
+
+
+def register_member_admin() -> bool:
+    """Members in Django's admin for this process only, as a team would set it up: list filters like
+    ours (sex, education, political status, status, the county), search by name and ID tail, 50 a
+    page like our list. Returns False when the app registers Member itself (then that one is used)."""
+    from members.models import Member
+
+    if admin.site.is_registered(Member):
+        return False
+
+    class CountyFilter(admin.SimpleListFilter):
+        title = "county"
+        parameter_name = "county"
+
+        def lookups(self, request, model_admin):
+            from branches.models import Organization
+
+            return [(o.code, o.name) for o in Organization.objects.filter(depth=1).order_by("code")]
+
+        def queryset(self, request, queryset):
+            from branches.models import Organization
+
+            if self.value():
+                path = Organization.objects.filter(code=self.value()).values_list("path", flat=True).first()
+                return queryset.filter(branch__path__startswith=path or "-")
+            return queryset
+
+    class MemberAdmin(admin.ModelAdmin):
+        list_display = ("name", "sex", "birth_date", "education", "political_status", "branch", "status")
+        list_filter = ("sex", "education", "political_status", "status", CountyFilter)
+        search_fields = ("name", "=id_number_tail")
+        list_select_related = ("branch",)
+        list_per_page = 50
+        show_full_result_count = True
+
+    admin.site.register(Member, MemberAdmin)
+    # The URLconf may have been read already (admin.site.urls is built when it is imported).
+    import importlib
+    import sys
+
+    from django.urls import clear_url_caches
+
+    if "leagueadmin.urls" in sys.modules:
+        importlib.reload(sys.modules["leagueadmin.urls"])
+    clear_url_caches()
+    return True
+
+
+# --- the scenarios -----------------------------------------------------------------------------------
+
+
+def roster(rows: int) -> bytes:
+    """A roster file of `rows` new members (as bench/members.py writes it): valid ID numbers of one
+    region that no generated member uses."""
+    from openpyxl import Workbook
+
+    from members import idnumbers
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("团员")
+    sheet.append(["姓名", "身份证号码", "民族", "学历", "职业", "入团时间"])
+    for i in range(rows):
+        born = date(1999 + i % 9, 1 + i % 12, 1 + i % 28)
+        number = idnumbers.with_check_character(f"110105{born:%Y%m%d}{i % 1000:03d}")
+        sheet.append([f"导入{i:05d}", number, "汉族", "高中", "工人", f"{born.year + 15}-05-04"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[str] | None = None) -> list[Scenario]:
+    from branches.notifications import RULES, run_rule
+    from members import exports, imports
+    from members.models import Member
+    from reports.models import ReportKind
+    from reports.pdf import render_pdf
+    from reports.periods import MONTH, QUARTER, Period
+    from reports.selectors import build_document
+    from reports.xlsx import render_xlsx
+
+    f = fixtures()
+    clients: dict[int, Client] = {}
+
+    def get(user, url: str, params: dict | None = None) -> Callable[[], object]:
+        def call() -> object:
+            client = clients.get(user.pk)
+            if client is None:
+                client = clients[user.pk] = Client()
+                client.force_login(user)
+            response = client.get(url, params or {})
+            if response.status_code != 200:
+                raise AssertionError(f"GET {url} {params or ''}: {response.status_code}")
+            if getattr(response, "streaming", False):
+                b"".join(response.streaming_content)
+            return response
+
+        return call
+
+    last_page = max(1, -(-f.member_count // 50))
+    today = timezone.localdate()
+    quarter = Period.containing(QUARTER, today).previous()
+    month = Period.containing(MONTH, today).previous()
+    county = f.county
+
+    def report(kind: str, period: Period, render: Callable | None) -> Callable[[], object]:
+        def call() -> object:
+            with translation.override("zh-hans"):
+                document = build_document(kind, county, period)
+                return render(document) if render else document
+
+        return call
+
+    content = roster(10_000) if not only or "import" in " ".join(only) else b""
+
+    def import_rows() -> object:
+        table = imports.read_table("bench.xlsx", content)
+        batch = imports.create_batch(actor=f.staff, branch=f.import_branch, file_name="bench.xlsx")
+        imports.check_batch(batch, table)
+        return imports.commit_batch(actor=f.staff, batch=batch)
+
+    def export(fmt: str) -> Callable[[], object]:
+        def call() -> object:
+            # As the export view builds it (members/views.py _filtered_members), limited to 10,000.
+            first = Member.objects.visible_to(f.staff).order_by("pk").values("pk")[:10_000]
+            listed = Member.objects.visible_to(f.staff).select_related("branch").filter(pk__in=first)
+            members = exports.exportable(f.staff, listed, full_id_numbers=False)
+            if fmt == "csv":
+                return sum(len(chunk) for chunk in exports.export_csv(members, full_id_numbers=False))
+            return len(exports.export_xlsx(members, full_id_numbers=False))
+
+        return call
+
+    staff, su = f.staff, f.superuser
+    filtered = {"sex": "F", "education": "senior", "status": "active"}
+    admin_filtered = {"sex__exact": "F", "education__exact": "senior", "status__exact": "active"}
+    admin_county = {"county": county.code}
+    scenarios = [
+        Scenario("member list: first page", get(staff, "/members/"), runs, "members", "admin: first page"),
+        Scenario(
+            "member list: filtered (sex, education)",
+            get(staff, "/members/", filtered),
+            runs,
+            "members",
+            "admin: filtered",
+        ),
+        Scenario(
+            "member list: age band + last grade",
+            get(staff, "/members/", {"age": "22-25", "grade": "basic"}),
+            runs,
+            "members",
+        ),
+        Scenario(
+            "member list: search by name",
+            get(staff, "/members/", {"q": "王"}),
+            runs,
+            "members",
+            "admin: search by name",
+        ),
+        Scenario(
+            f"member list: deep page ({last_page})",
+            get(staff, "/members/", {"page": last_page}),
+            runs,
+            "members",
+            "admin: deep page",
+        ),
+        Scenario("admin: first page", get(su, "/admin/members/member/", admin_county), runs, "admin"),
+        Scenario(
+            "admin: filtered", get(su, "/admin/members/member/", {**admin_county, **admin_filtered}), runs, "admin"
+        ),
+        Scenario(
+            "admin: search by name", get(su, "/admin/members/member/", {**admin_county, "q": "王"}), runs, "admin"
+        ),
+        Scenario(
+            "admin: deep page", get(su, "/admin/members/member/", {**admin_county, "p": last_page}), runs, "admin"
+        ),
+        Scenario("member page", get(staff, f"/members/{f.member_pk}/"), runs, "pages"),
+        Scenario("unit tree", get(staff, "/org/units/"), runs, "pages"),
+        Scenario(
+            "推优 pipeline board (busiest branch)",
+            get(f.board_user, f"/promotion/branches/{f.board_branch_pk}/"),
+            runs,
+            "pages",
+        ),
+        Scenario("review queue (county staff)", get(staff, "/promotion/review/"), runs, "pages"),
+        Scenario("county pipeline overview", get(staff, "/promotion/overview/"), runs, "pages"),
+        Scenario(
+            "statistics dashboard (reports:unit, county)", get(staff, f"/reports/unit/{county.pk}/"), runs, "reports"
+        ),
+        Scenario("monthly progress report: HTML", get(staff, f"/reports/unit/{county.pk}/monthly/"), runs, "reports"),
+        Scenario(
+            f"monthly progress report: figures ({month.key})",
+            report(ReportKind.MONTHLY, month, None),
+            report_runs,
+            "reports",
+        ),
+        Scenario(
+            "monthly progress report: figures + PDF",
+            report(ReportKind.MONTHLY, month, render_pdf),
+            report_runs,
+            "reports",
+        ),
+        Scenario(
+            f"quarterly report: figures ({quarter.key})",
+            report(ReportKind.QUARTERLY, quarter, None),
+            report_runs,
+            "reports",
+        ),
+        Scenario(
+            "quarterly report: figures + PDF", report(ReportKind.QUARTERLY, quarter, render_pdf), report_runs, "reports"
+        ),
+        Scenario(
+            "quarterly report: figures + .xlsx",
+            report(ReportKind.QUARTERLY, quarter, render_xlsx),
+            report_runs,
+            "reports",
+        ),
+        Scenario(
+            "import of 10,000 rows (read, check, commit)", import_rows, import_runs, "bulk", writes=True, warm_up=False
+        ),
+        Scenario("export of 10,000 rows: .xlsx", export("xlsx"), report_runs, "bulk"),
+        Scenario("export of 10,000 rows: .csv", export("csv"), report_runs, "bulk"),
+    ]
+    if f.township_staff is not None:
+        scenarios.insert(
+            13, Scenario("review queue (township staff)", get(f.township_staff, "/promotion/review/"), runs, "pages")
+        )
+    for name in sorted(RULES):
+        scenarios.append(
+            Scenario(
+                f"reminder rule: {name}",
+                (lambda name=name: run_rule(name, today)),
+                report_runs,
+                "reminders",
+                writes=True,
+            )
+        )
+    if only:
+        scenarios = [s for s in scenarios if any(word in s.name for word in only)]
+    return scenarios
