@@ -758,8 +758,8 @@ class Pipeline:
             "closing_reason": "",
             "created_by_id": secretary,
             "created_at": _at(opened_on, rng, 9),
-            "stage_since": _at(opened_on, rng, 9),
         }
+        case["stage_since"] = case["created_at"]
         case["id"] = None
         self.cases.append(case)
         history = [

@@ -149,7 +149,7 @@ def rows(results) -> list[list[str]]:
                 _ms(floor) if floor is not None else "—",
                 f"{r.median_ms / floor:.1f}" if floor else "—",
                 f"{r.median_ms / admin.median_ms:.2f}" if admin and not admin.error else "—",
-                r.load.split()[0],
+                (r.load.split() or ["—"])[0],
             ]
         )
     return table

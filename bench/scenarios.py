@@ -302,16 +302,22 @@ def register_member_admin() -> bool:
         show_full_result_count = True
 
     admin.site.register(Member, MemberAdmin)
-    # The URLconf may have been read already (admin.site.urls is built when it is imported).
+    reload_urls()
+    return True
+
+
+def reload_urls() -> None:
+    """Read the URLconf again: admin.site.urls is built when it is imported, with the models
+    registered by then."""
     import importlib
     import sys
 
+    from django.conf import settings
     from django.urls import clear_url_caches
 
-    if "leagueadmin.urls" in sys.modules:
-        importlib.reload(sys.modules["leagueadmin.urls"])
+    if settings.ROOT_URLCONF in sys.modules:
+        importlib.reload(sys.modules[settings.ROOT_URLCONF])
     clear_url_caches()
-    return True
 
 
 # --- the scenarios -----------------------------------------------------------------------------------

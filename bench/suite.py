@@ -122,6 +122,17 @@ def create_database(name: str, *, replace: bool = False) -> None:
         connection.close()
 
 
+def drop_database(name: str) -> None:
+    if not name.startswith("bench_"):
+        raise ValueError(f"{name}: the suite only creates and drops databases named bench_*")
+    connection = _maintenance_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        connection.close()
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
