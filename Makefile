@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := leagueadmin.settings
 
-.PHONY: run serve loadtest test lint format messages bench clean var
+.PHONY: run serve loadtest test lint format messages bench bench-data bench-suite clean var
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,17 @@ bench: $(VENV)/.installed
 	$(PY) bench/members.py
 	$(PY) bench/reminders.py
 	$(PY) bench/reports.py
+
+
+# The benchmark suite (issue 8, docs/performance.md) on the PostgreSQL server of DATABASE_URL, at
+# SIZE=county (30,000 members), city (100,000) or province (1,000,000): bench-suite loads bench_$(SIZE)
+# when it is missing, then prints the table; bench-data drops and loads it again.
+SIZE ?= county
+bench-data: $(VENV)/.installed
+	$(PY) bench/generate.py $(SIZE) --replace
+
+bench-suite: $(VENV)/.installed
+	$(PY) bench/run.py $(SIZE) --load
 
 clean:
 	rm -rf var $(VENV)
