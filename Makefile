@@ -74,7 +74,6 @@ bench: $(VENV)/.installed
 	$(PY) bench/reminders.py
 	$(PY) bench/reports.py
 
-
 # The benchmark suite (issue 8, docs/performance.md) on the PostgreSQL server of DATABASE_URL, at
 # SIZE=county (30,000 members), city (100,000) or province (1,000,000): bench-suite loads bench_$(SIZE)
 # when it is missing, then prints the table; bench-data drops and loads it again.
