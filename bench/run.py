@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=20, help="runs of each page (reports: a fifth, at least 3)")
     parser.add_argument("--only", nargs="*", help="only the scenarios whose name contains one of these words")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
+    parser.add_argument("--load", action="store_true", help="load the database first when it does not exist")
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -41,7 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     name = database_name(args.size)
     if not database_exists(name):
-        sys.exit(f"{name} does not exist: load it first with python bench/generate.py {args.size}")
+        if not args.load:
+            sys.exit(f"{name} does not exist: load it first with python bench/generate.py {args.size}")
+        from bench import generate
+
+        generate.main([args.size])
     use_database(name)
 
     import django
