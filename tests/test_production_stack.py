@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from loadtest import pages
+from loadtest import cpu, pages
 from tests.conftest import PASSWORD, make_member
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,3 +328,43 @@ def test_think_time_is_read_strictly(monkeypatch, value, error):
     else:
         with pytest.raises(ValueError, match=error):
             pages.think_time()
+
+
+def test_cpu_accounting_counts_each_kind_and_leaves_the_rest_to_others():
+    before = (
+        100.0,
+        {1: ("web (gunicorn)", 10.0), 2: ("PostgreSQL, database demo", 1.0), 3: (cpu.EVERYTHING_ELSE, 50.0)},
+    )
+    after = (
+        160.0,
+        {
+            1: ("web (gunicorn)", 40.0),
+            2: ("PostgreSQL, database demo", 6.0),
+            3: (cpu.EVERYTHING_ELSE, 70.0),
+            4: ("web (gunicorn)", 5.0),  # a worker started meanwhile: all its time is in the window
+        },
+    )
+
+    used = cpu.used_between(before, after)
+
+    assert used == {
+        "machine busy": 60.0,
+        "web (gunicorn)": 35.0,
+        cpu.EVERYTHING_ELSE: 20.0,
+        "PostgreSQL, database demo": 5.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        ("postgres: 15/main: postgres stack_demo 127.0.0.1(42424) idle", "PostgreSQL, database stack_demo"),
+        ("postgres: 15/main: checkpointer ", "PostgreSQL (server)"),
+        ("/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main", cpu.CLOSED_CONNECTIONS),
+        (".venv/bin/python3 .venv/bin/gunicorn --config deploy/gunicorn.conf.py leagueadmin.wsgi", "web (gunicorn)"),
+        (".venv/bin/python3 .venv/bin/celery -A leagueadmin beat", "Celery worker and beat"),
+        ("python -m pytest", cpu.EVERYTHING_ELSE),
+    ],
+)
+def test_cpu_accounting_tells_processes_apart(command, kind):
+    assert cpu.process_kind(1, command) == kind
