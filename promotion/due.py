@@ -1,4 +1,5 @@
-"""The reports a 推优 case owes on a day (domain.md §0), read for the reminder rules.
+"""The reports a 推优 case owes on a day (domain.md §0): one rule for the reminders, the branch's board,
+the case page, the report forms and the county's overview.
 
 - The quarterly cultivation report (推荐前培养) is owed every quarter from the Party application: on
   each quarter from the one after the application's quarter to the last one ended, while the case is
@@ -9,24 +10,60 @@
   recommendation to the last one ended, while the case is in a follow-up stage and the member is still
   in the League (after leaving, the case goes on with the Party but the League no longer reports).
 
-A report on a period is due once the period has ended, by the configured day (selectors.cultivation_
-due_on, follow_up_due_on). The cases come as a queryset: the reports filed are read with it as a
-subquery, never with a list of ids.
+A report on a period is due once the period has ended, by the configured day (cultivation_due_on,
+follow_up_due_on). The cases come as a queryset: the reports filed are read with it as a subquery,
+never with a list of ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from members.models import MemberStatus
+from members.models import Member, MemberStatus
 from promotion import workdays
 from promotion.models import CULTIVATION_STAGES, FOLLOW_UP_STAGES, CultivationReport, FollowUpReport, PromotionCase
-from promotion.selectors import DueReport, cultivation_due_on, follow_up_due_on
 
 CULTIVATION, FOLLOW_UP = "cultivation", "follow_up"
+KINDS = (CULTIVATION, FOLLOW_UP)
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """A report whose period has ended and which has not been filed."""
+
+    kind: Literal["cultivation", "follow_up"]
+    period: date  # the first day of the quarter or month reported on
+    due_on: date
+    overdue_days: int  # 0 until the due date has passed
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+    @property
+    def label(self) -> str:
+        if self.kind == CULTIVATION:
+            year, quarter = workdays.quarter_of(self.period)
+            return _("Cultivation report, %(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
+        return _("Follow-up report, %(month)s") % {"month": f"{self.period:%Y-%m}"}
+
+
+def cultivation_due_on(year: int, quarter: int) -> date:
+    """The report on a quarter is due by the configured day of the month after it."""
+    next_year, next_quarter = workdays.next_quarter(year, quarter)
+    return workdays.quarter_start(next_year, next_quarter).replace(day=settings.PROMOTION_RULES["cultivation_due_day"])
+
+
+def follow_up_due_on(month: date) -> date:
+    """The report on month M is due by the configured day of month M+1."""
+    return workdays.next_month_start(month).replace(day=settings.PROMOTION_RULES["follow_up_due_day"])
 
 
 def cultivation_quarters(party_applied_on: date, day: date) -> Iterator[tuple[int, int]]:
@@ -46,8 +83,73 @@ def follow_up_months(recommended_on: date, day: date) -> Iterator[date]:
         month = following
 
 
-def _report(kind: str, period: date, due_on: date, day: date) -> DueReport:
-    return DueReport(kind, period, due_on, max((day - due_on).days, 0))
+# Which cases owe reports of a kind at all, said twice side by side: as a query condition (cases read
+# for the reminders) and on cases already read (the pages', read with what else they show).
+def _owing(cases: QuerySet[PromotionCase], kind: str) -> QuerySet[PromotionCase]:
+    if kind == CULTIVATION:
+        return cases.filter(stage__in=CULTIVATION_STAGES)
+    if kind == FOLLOW_UP:
+        return cases.filter(
+            stage__in=FOLLOW_UP_STAGES, recommended_on__isnull=False, member__status=MemberStatus.ACTIVE
+        )
+    raise ValueError(f"unknown report kind {kind!r}")
+
+
+def _owes(case: PromotionCase, kind: str, left: set[int]) -> bool:
+    """`left`: the members who have left the League (_left)."""
+    if kind == CULTIVATION:
+        return case.stage in CULTIVATION_STAGES
+    return case.stage in FOLLOW_UP_STAGES and case.recommended_on is not None and case.member_id not in left
+
+
+def _left(cases: list[PromotionCase]) -> set[int]:
+    """The members of the cases after the hand-over who have left the League (over age, mostly): read
+    from the members loaded with the cases; one query for cases loaded without them."""
+    following = [c for c in cases if c.stage in FOLLOW_UP_STAGES]
+    left = {c.member_id for c in following if PromotionCase.member.is_cached(c) and not c.member.is_active}
+    unloaded = {c.member_id for c in following if not PromotionCase.member.is_cached(c)}
+    if unloaded:
+        left |= set(
+            Member.objects.filter(pk__in=unloaded).exclude(status=MemberStatus.ACTIVE).values_list("pk", flat=True)
+        )
+    return left
+
+
+def _filed(owing: QuerySet[PromotionCase], kind: str, due_from: date | None) -> set[tuple]:
+    """(case id, period) of the reports filed on the cases of `owing`, read with them as a subquery;
+    with `due_from`, only the periods whose report may fall due on that day or later."""
+    if kind == CULTIVATION:
+        filed = CultivationReport.objects.filter(case__in=owing.values("pk"))
+        if due_from is not None:  # a quarter's report falls due in the month after it
+            filed = filed.filter(year__gte=due_from.year - 1)
+        return {
+            (case_id, (year, quarter)) for case_id, year, quarter in filed.values_list("case_id", "year", "quarter")
+        }
+    filed = FollowUpReport.objects.filter(case__in=owing.values("pk"))
+    if due_from is not None:  # a month's report falls due in the month after it
+        filed = filed.filter(month__gte=workdays.add_months(workdays.month_start(due_from), -2))
+    return set(filed.values_list("case_id", "month"))
+
+
+def _missing(case: PromotionCase, kind: str, filed: set[tuple], day: date, due_from: date | None) -> list[DueReport]:
+    """The reports of `kind` the case owes on `day` and has not filed, oldest first (from `due_from`)."""
+    if kind == CULTIVATION:
+        periods = [
+            (workdays.quarter_start(year, quarter), cultivation_due_on(year, quarter))
+            for year, quarter in cultivation_quarters(case.party_applied_on, day)
+            if (case.pk, (year, quarter)) not in filed
+        ]
+    else:
+        periods = [
+            (month, follow_up_due_on(month))
+            for month in follow_up_months(case.recommended_on, day)
+            if (case.pk, month) not in filed
+        ]
+    return [
+        DueReport(kind, period, due_on, max((day - due_on).days, 0))
+        for period, due_on in periods
+        if due_from is None or due_on >= due_from
+    ]
 
 
 def owed_reports(
@@ -57,50 +159,32 @@ def owed_reports(
     the reports missing, oldest first; with `due_from`, only the reports due on that day or later (a
     reminder rule's window). Two queries: the cases (as `cases` loads them), and the reports filed on
     them, read through `cases` as a subquery."""
-    if kind == CULTIVATION:
-        owing = cases.filter(stage__in=CULTIVATION_STAGES)
-        filed_on = CultivationReport.objects.filter(case__in=owing.values("pk"))
-        if due_from is not None:  # a quarter's report falls due in the month after it
-            filed_on = filed_on.filter(year__gte=due_from.year - 1)
-        filed = set(filed_on.values_list("case_id", "year", "quarter"))
-        periods = (
-            (case, [(workdays.quarter_start(y, q), cultivation_due_on(y, q)) for y, q in _unfiled(case, filed, day)])
-            for case in owing
-        )
-    elif kind == FOLLOW_UP:
-        owing = cases.filter(
-            stage__in=FOLLOW_UP_STAGES, recommended_on__isnull=False, member__status=MemberStatus.ACTIVE
-        )
-        filed_on = FollowUpReport.objects.filter(case__in=owing.values("pk"))
-        if due_from is not None:  # a month's report falls due in the month after it
-            filed_on = filed_on.filter(month__gte=workdays.add_months(workdays.month_start(due_from), -2))
-        filed = set(filed_on.values_list("case_id", "month"))
-        periods = (
-            (
-                case,
-                [
-                    (month, follow_up_due_on(month))
-                    for month in follow_up_months(case.recommended_on, day)
-                    if (case.pk, month) not in filed
-                ],
-            )
-            for case in owing
-        )
-    else:
-        raise ValueError(f"unknown report kind {kind!r}")
+    owing = _owing(cases, kind)
+    filed = _filed(owing, kind, due_from)
     owed = []
-    for case, missing in periods:
-        reports = [
-            _report(kind, period, due_on, day) for period, due_on in missing if due_from is None or due_on >= due_from
-        ]
-        if reports:
+    for case in owing:
+        if reports := _missing(case, kind, filed, day, due_from):
             owed.append((case, reports))
     return owed
 
 
-def _unfiled(case: PromotionCase, filed: set[tuple[int, int, int]], day: date) -> list[tuple[int, int]]:
-    return [
-        (year, quarter)
-        for year, quarter in cultivation_quarters(case.party_applied_on, day)
-        if (case.pk, year, quarter) not in filed
-    ]
+def due_reports(
+    cases: QuerySet[PromotionCase], day: date, *, loaded: Iterable[PromotionCase] | None = None
+) -> dict[int, list[DueReport]]:
+    """Case id → the reports missing on `day`, oldest first, for the cases of `cases` that owe any (the
+    rule of owed_reports, both kinds). `loaded`: the cases of `cases` already read by the caller (a page,
+    with what else it shows), not read again. At most three queries: the cases unless loaded, then the
+    reports filed on each kind, through `cases` as a subquery (none for a kind no case owes). Members
+    who left the League are read from the cases' members: load them with the cases."""
+    rows = list(cases.select_related("member") if loaded is None else loaded)
+    left = _left(rows)
+    missing: dict[int, list[DueReport]] = {}
+    for kind in KINDS:
+        owing = [case for case in rows if _owes(case, kind, left)]
+        if not owing:
+            continue
+        filed = _filed(_owing(cases, kind), kind, None)
+        for case in owing:
+            if reports := _missing(case, kind, filed, day, None):
+                missing.setdefault(case.pk, []).extend(reports)
+    return missing

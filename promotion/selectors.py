@@ -1,5 +1,7 @@
 """Reads of the 推优 pipeline for its pages and reminders: the branch's board, the review queue, the
-county's overview, the reports due, a case's timeline, the preliminary list's candidates.
+county's overview, a case's timeline, the preliminary list's candidates. The reports due are
+promotion/due.py's (one rule for the pages and the reminders); DueReport and the due days are
+imported here too, where reports/ reads them.
 
 Each runs a fixed number of queries whatever the number of cases (the tests count them at two sizes):
 rows are fetched once and grouped in Python, never one query per row.
@@ -12,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Literal
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -21,16 +22,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
-from members.models import Member, MemberStatus
+from members.models import Member
 from promotion import eligibility, workdays
+from promotion.due import DueReport, due_reports
+from promotion.due import cultivation_due_on as cultivation_due_on
+from promotion.due import follow_up_due_on as follow_up_due_on
 from promotion.eligibility import Eligibility
 from promotion.models import (
-    CULTIVATION_STAGES,
-    FOLLOW_UP_STAGES,
     OPEN_STAGES,
     CaseTransition,
     CultivationReport,
-    FollowUpReport,
     Nomination,
     Objection,
     Opinion,
@@ -48,110 +49,6 @@ OPEN_STAGE_ORDER = [stage for stage in Stage.values if stage in OPEN_STAGES]
 
 def _local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
-
-
-# --- reports due ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DueReport:
-    """A report whose period has ended and which has not been filed."""
-
-    kind: Literal["cultivation", "follow_up"]
-    period: date  # the first day of the quarter or month reported on
-    due_on: date
-    overdue_days: int  # 0 until the due date has passed
-
-    @property
-    def overdue(self) -> bool:
-        return self.overdue_days > 0
-
-    @property
-    def label(self) -> str:
-        if self.kind == "cultivation":
-            year, quarter = workdays.quarter_of(self.period)
-            return _("Cultivation report, %(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
-        return _("Follow-up report, %(month)s") % {"month": f"{self.period:%Y-%m}"}
-
-
-def cultivation_due_on(year: int, quarter: int) -> date:
-    """The report on a quarter is due by the configured day of the month after it."""
-    next_year, next_quarter = workdays.next_quarter(year, quarter)
-    return workdays.quarter_start(next_year, next_quarter).replace(day=settings.PROMOTION_RULES["cultivation_due_day"])
-
-
-def follow_up_due_on(month: date) -> date:
-    """The report on month M is due by the configured day of month M+1."""
-    return workdays.next_month_start(month).replace(day=settings.PROMOTION_RULES["follow_up_due_day"])
-
-
-def _quarters(start: date, day: date) -> list[tuple[int, int]]:
-    """The quarters from the one holding `start` to the last one ended before `day`."""
-    quarters = []
-    year, quarter = workdays.quarter_of(start)
-    while workdays.quarter_start(*workdays.next_quarter(year, quarter)) <= day:
-        quarters.append((year, quarter))
-        year, quarter = workdays.next_quarter(year, quarter)
-    return quarters
-
-
-def _months(start: date, day: date) -> list[date]:
-    """The months from the one holding `start` to the last one ended before `day`."""
-    months, month = [], workdays.month_start(start)
-    while (following := workdays.next_month_start(month)) <= day:
-        months.append(month)
-        month = following
-    return months
-
-
-def _left(cases: list[PromotionCase]) -> set[int]:
-    """The members of `cases` who have left the League (over age, mostly): after the hand-over their
-    case goes on with the Party, but the League no longer reports on them. Read from the loaded
-    members; a query only for cases loaded without them."""
-    left = {c.member_id for c in cases if PromotionCase.member.is_cached(c) and not c.member.is_active}
-    unloaded = {c.member_id for c in cases if not PromotionCase.member.is_cached(c)}
-    if unloaded:
-        left |= set(
-            Member.objects.filter(pk__in=unloaded).exclude(status=MemberStatus.ACTIVE).values_list("pk", flat=True)
-        )
-    return left
-
-
-def due_reports(cases: QuerySet[PromotionCase] | Iterable[PromotionCase], day: date) -> dict[int, list[DueReport]]:
-    """Case id → the reports missing on `day`, oldest first: the quarterly cultivation reports of a case
-    before its hand-over, counted from the quarter it was opened in; the monthly follow-up reports after
-    it, counted from the month of the recommendation. A period is due once it has ended. Two queries
-    (three when given a queryset); cases with nothing missing are left out. Follow-up reports are not
-    due on members who have left the League (read from the cases' members: load them with the cases)."""
-    if isinstance(cases, QuerySet):
-        cases = cases.select_related("member")
-    cases = list(cases)
-    cultivating = [c for c in cases if c.stage in CULTIVATION_STAGES]
-    following = [c for c in cases if c.stage in FOLLOW_UP_STAGES and c.recommended_on]
-    left = _left(following) if following else set()
-    following = [c for c in following if c.member_id not in left]
-    filed_quarters = set(
-        CultivationReport.objects.filter(case__in=[c.pk for c in cultivating]).values_list("case_id", "year", "quarter")
-    )
-    filed_months = set(
-        FollowUpReport.objects.filter(case__in=[c.pk for c in following]).values_list("case_id", "month")
-    )
-    missing: dict[int, list[DueReport]] = {}
-    for case in cultivating:
-        for year, quarter in _quarters(_local_day(case.created_at), day):
-            if (case.pk, year, quarter) not in filed_quarters:
-                due_on = cultivation_due_on(year, quarter)
-                missing.setdefault(case.pk, []).append(
-                    DueReport("cultivation", workdays.quarter_start(year, quarter), due_on, max((day - due_on).days, 0))
-                )
-    for case in following:
-        for month in _months(case.recommended_on, day):
-            if (case.pk, month) not in filed_months:
-                due_on = follow_up_due_on(month)
-                missing.setdefault(case.pk, []).append(
-                    DueReport("follow_up", month, due_on, max((day - due_on).days, 0))
-                )
-    return missing
 
 
 # --- the branch's board --------------------------------------------------------------------------
@@ -178,10 +75,9 @@ class BoardColumn:
 def branch_board(branch: Organization, day: date) -> list[BoardColumn]:
     """The branch's open cases by stage, in the pipeline's order (empty stages included), each with what
     to do next and the reports missing. Four queries."""
+    in_branch = PromotionCase.objects.open().filter(branch=branch)
     cases = list(
-        PromotionCase.objects.open()
-        .filter(branch=branch)
-        .select_related("member")
+        in_branch.select_related("member")
         .prefetch_related(
             Prefetch(
                 "nominations",
@@ -191,7 +87,7 @@ def branch_board(branch: Organization, day: date) -> list[BoardColumn]:
         )
         .order_by("stage_since", "pk")
     )
-    due = due_reports(cases, day)
+    due = due_reports(in_branch, day, loaded=cases)
     columns = {stage: BoardColumn(stage, Stage(stage).label, []) for stage in OPEN_STAGE_ORDER}
     for case in cases:
         columns[case.stage].cases.append(BoardCase(case, next_step(case, day), due.get(case.pk, [])))
@@ -390,9 +286,10 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
     open_cases = list(
         in_units.open()
         .select_related("branch", "member")
-        .only("pk", "stage", "stage_since", "created_at", "recommended_on", "branch__path", "member__status")
+        .only("pk", "stage", "stage_since", "party_applied_on", "recommended_on", "branch__path", "member__status")
     )
-    overdue = {case_id for case_id, reports in due_reports(open_cases, day).items() if any(r.overdue for r in reports)}
+    due = due_reports(in_units.open(), day, loaded=open_cases)
+    overdue = {case_id for case_id, reports in due.items() if any(r.overdue for r in reports)}
     counts: dict[str, dict[str, int]] = {unit.path: defaultdict(int) for unit in units}
     overdue_by_unit: dict[str, int] = defaultdict(int)
     waiting: dict[str, list[int]] = defaultdict(list)

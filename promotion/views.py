@@ -29,7 +29,7 @@ from branches.forms import attach_service_errors
 from branches.models import Organization, PartyOrganization
 from members.models import Member
 from members.selectors import branches_for_new_members
-from promotion import pdf, selectors, services, workdays
+from promotion import due, pdf, selectors, services, workdays
 from promotion.forms import (
     CaseOpenForm,
     CommentForm,
@@ -219,8 +219,14 @@ def _first_missing_period(case: PromotionCase, kind: str) -> date:
     """The period a new report most likely covers: the earliest one missing (as the case page lists
     them), or the one under way when none is."""
     today = timezone.localdate()
-    missing = [r.period for r in selectors.due_reports([case], today).get(case.pk, []) if r.kind == kind]
+    missing = [report.period for report in _due(case, today) if report.kind == kind]
     return missing[0] if missing else today
+
+
+def _due(case: PromotionCase, day: date) -> list[due.DueReport]:
+    """The reports the case owes on `day` (promotion/due.py's rule, as the reminders say), oldest first;
+    the case as the page read it (with its member)."""
+    return due.due_reports(PromotionCase.objects.filter(pk=case.pk), day, loaded=[case]).get(case.pk, [])
 
 
 def _run_action(name: str, case: PromotionCase, data: dict[str, Any], actor) -> list[str]:
@@ -257,7 +263,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": [(name, CASE_ACTIONS[name]) for name in available_actions(case, transitions)],
             # The round the case is going through, for the steps taken there (vote, publicity…).
             "current_round": listed.round if listed and case.stage in ROUND_STAGES else None,
-            "due": [report.label for report in selectors.due_reports([case], timezone.localdate()).get(case.pk, [])],
+            "due": [report.label for report in _due(case, timezone.localdate())],
             "may_print": pdf.may_print(case),
             # Reviewers (staff of the committees above) decide on the review page.
             "review_url": reverse("promotion:review-case", args=[case.pk])

@@ -132,7 +132,8 @@ def test_staff_pick_a_branch_with_its_open_cases_and_search(tree, people, login,
 
 
 def test_the_board_shows_cases_by_stage_with_the_next_step_and_reports_due(tree, people, login, case, clock):
-    clock.move_to("2026-10-20 09:00 +0800")  # Q3 ended and its report was due by 15 October
+    # Applied in September 2025: reports owed from Q4 2025; Q3 2026 ended and was due by 15 October.
+    clock.move_to("2026-10-20 09:00 +0800")
     make_case(
         eligible_member(tree["branch_a1"], "李红", recorder=people["county_staff"]), recorder=people["secretary_a1"]
     )
@@ -154,7 +155,12 @@ def test_the_board_shows_cases_by_stage_with_the_next_step_and_reports_due(tree,
         for item in column.cases:
             assert item.next_step and item.next_step in page
     due = next(c for c in response.context["board"] if c.stage == Stage.CULTIVATION).cases[0].due
-    assert [(report.period, report.overdue_days) for report in due] == [(date(2026, 4, 1), 97), (date(2026, 7, 1), 5)]
+    assert [(report.period, report.overdue_days) for report in due] == [
+        (date(2025, 10, 1), 278),
+        (date(2026, 1, 1), 188),
+        (date(2026, 4, 1), 97),
+        (date(2026, 7, 1), 5),
+    ]
     assert all(report.label in page for report in due)
     assert "已逾期5天" in page and "已逾期97天" in page
     assert f'href="{reverse("promotion:case-open", args=[tree["branch_a1"].pk])}"' in page
@@ -325,7 +331,8 @@ def test_an_approved_case_offers_the_form_and_the_hand_over(tree, people, login,
 def test_a_cultivation_report_is_filed_once_a_quarter(people, login, case):
     client = login(people["secretary_a1"])
     form = client.get(action_url(case, "cultivation-report")).context["form"]
-    assert (form.initial["year"], form.initial["quarter"]) == (2026, 2)
+    # The first quarter missing: the one after the Party application's (September 2025).
+    assert (form.initial["year"], form.initial["quarter"]) == (2025, 4)
 
     data = {"year": 2026, "quarter": 1, "content": "积极参加团日活动"}
     response = client.post(action_url(case, "cultivation-report"), data)

@@ -9,7 +9,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from branches.models import Organization
-from promotion.models import PlanTarget, PromotionCase, PromotionPlan, Stage, Track
+from promotion.models import PlanTarget, PromotionPlan, Stage, Track
 from tests.branches.test_scope_matrix import PERSONAS
 from tests.conftest import add
 from tests.promotion.helpers import NOW, at_stage, eligible_member, make_case
@@ -33,11 +33,11 @@ def clock():
 
 @pytest.fixture
 def pipeline(tree, people):
-    """Township A: a case in cultivation opened in January (two quarterly reports missing), one waiting
-    for review, one recommended in March; township B: one recommended last year and now an activist."""
+    """Township A: a case in cultivation and one waiting for review, both on Party applications of
+    September 2025 (Q4 2025's and Q1 2026's reports missing), one recommended in March; township B: one
+    recommended last year and now an activist."""
     recorder = people["county_staff"]
     cultivating = make_case(eligible_member(tree["branch_a1"], "甲培", recorder=recorder), recorder=recorder)
-    PromotionCase.objects.filter(pk=cultivating.pk).update(created_at=NOW.replace(month=1, day=5))
     return {
         "cultivating": cultivating,
         "in_review": case_in_review(tree["branch_ag1"], "甲审", recorder=recorder, waiting_days=4),
@@ -73,9 +73,9 @@ def test_county_staff_see_cases_by_stage_and_township(login, people, pipeline):
         "共青团乙镇委员会": {Stage.ACTIVIST: 1},
     }
     (township_a, township_b) = response.context["overview"].rows
-    # The case in cultivation since January (its Q1 report is late) and the one recommended in March
-    # (no monthly follow-up report since).
-    assert (township_a.overdue_reports, township_b.overdue_reports) == (2, 1)
+    # The cases before the hand-over (their quarterly reports are late) and the one recommended in
+    # March (no monthly follow-up report since).
+    assert (township_a.overdue_reports, township_b.overdue_reports) == (3, 1)
     body = response.content.decode()
     assert "推优总览" in body and "共青团甲镇委员会" in body
 

@@ -12,7 +12,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from members.models import Evaluation, Member, Registration, Transfer
-from promotion import selectors
+from promotion import due
 from promotion.models import (
     CaseTransition,
     CultivationReport,
@@ -65,11 +65,11 @@ def test_the_demo_county_gets_a_year_of_pipeline_once(db):
     # Reports filed late and reports missing; reviews waiting a few days and too long.
     today = timezone.localdate()
     assert any(
-        timezone.localtime(report.filed_at).date() > selectors.follow_up_due_on(report.month)
+        timezone.localtime(report.filed_at).date() > due.follow_up_due_on(report.month)
         for report in FollowUpReport.objects.all()
     )
-    due = selectors.due_reports(PromotionCase.objects.open(), today)
-    assert any(report.overdue for reports in due.values() for report in reports)
+    owed = due.due_reports(PromotionCase.objects.open(), today)
+    assert any(report.overdue for reports in owed.values() for report in reports)
     waiting = [
         (today - timezone.localtime(case.stage_since).date()).days
         for case in PromotionCase.objects.filter(stage=Stage.IN_REVIEW)

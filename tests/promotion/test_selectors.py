@@ -80,14 +80,18 @@ def _constant(populate, call, limit: int) -> None:
 # --- reports due -----------------------------------------------------------------------------------
 
 
-def test_cultivation_reports_are_due_every_quarter_from_the_opening(tree, people):
+def _due(case: PromotionCase, day: date) -> dict:
+    return selectors.due_reports(PromotionCase.objects.filter(pk=case.pk), day)
+
+
+def test_cultivation_reports_are_due_every_quarter_from_the_one_after_the_application(tree, people):
+    """Applied in December 2025: reports owed from Q1 2026, however late the case was opened (May)."""
     member = eligible_member(tree["branch_a1"], "培养", recorder=people["county_staff"])
-    case = make_case(member, recorder=people["secretary_a1"])
+    case = make_case(member, recorder=people["secretary_a1"], party_applied_on=date(2025, 12, 10))
     PromotionCase.objects.filter(pk=case.pk).update(
-        created_at=datetime(2026, 2, 10, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+        created_at=datetime(2026, 5, 10, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
     )
-    case.refresh_from_db()
-    q1, q2 = selectors.due_reports([case], date(2026, 7, 20))[case.pk]
+    q1, q2 = _due(case, date(2026, 7, 20))[case.pk]
     assert (q1.period, q1.due_on, q1.overdue_days, q1.label) == (
         date(2026, 1, 1),
         date(2026, 4, 15),
@@ -96,7 +100,7 @@ def test_cultivation_reports_are_due_every_quarter_from_the_opening(tree, people
     )
     assert (q2.period, q2.due_on, q2.overdue_days) == (date(2026, 4, 1), date(2026, 7, 15), 5)
     CultivationReport.objects.create(case=case, year=2026, quarter=1, content="好", filed_by=people["secretary_a1"])
-    (only,) = selectors.due_reports(PromotionCase.objects.filter(pk=case.pk), date(2026, 7, 1))[case.pk]
+    (only,) = _due(case, date(2026, 7, 1))[case.pk]
     assert (only.period, only.overdue) == (date(2026, 4, 1), False)  # due on 15 July
 
 
@@ -105,7 +109,7 @@ def test_follow_up_reports_are_due_every_month_from_the_recommendation(tree, peo
     case = at_stage(
         make_case(member, recorder=people["secretary_a1"]), Stage.RECOMMENDED, recommended_on=date(2026, 4, 20)
     )
-    april, may = selectors.due_reports([case], TODAY)[case.pk]
+    april, may = _due(case, TODAY)[case.pk]
     assert (april.period, april.due_on, april.overdue_days, april.label) == (
         date(2026, 4, 1),
         date(2026, 5, 10),
@@ -116,8 +120,8 @@ def test_follow_up_reports_are_due_every_month_from_the_recommendation(tree, peo
     FollowUpReport.objects.create(
         case=case, month=date(2026, 4, 1), thinking="好", work="好", study="好", filed_by=people["secretary_a1"]
     )
-    assert [r.period for r in selectors.due_reports([case], TODAY)[case.pk]] == [date(2026, 5, 1)]
-    assert selectors.due_reports([case], date(2026, 5, 1)) == {}  # April filed, May not over
+    assert [r.period for r in _due(case, TODAY)[case.pk]] == [date(2026, 5, 1)]
+    assert _due(case, date(2026, 5, 1)) == {}  # April filed, May not over
 
 
 def test_closed_cases_owe_nothing(tree, people):
@@ -125,7 +129,7 @@ def test_closed_cases_owe_nothing(tree, people):
     case = at_stage(
         make_case(member, recorder=people["secretary_a1"]), Stage.WITHDRAWN, recommended_on=date(2026, 1, 5)
     )
-    assert selectors.due_reports([case], TODAY) == {}
+    assert _due(case, TODAY) == {}
 
 
 def test_due_reports_take_a_fixed_number_of_queries(populate):
@@ -234,7 +238,9 @@ def test_the_overview_counts_stages_by_township_and_the_year_s_funnel(tree, peop
     assert (a.unit, a.total, a.counts[Stage.IN_REVIEW], a.counts[Stage.RECOMMENDED]) == (tree["township_a"], 10, 2, 2)
     assert (b.total, b.counts[Stage.CULTIVATION]) == (5, 1)
     assert overview.totals[Stage.ACTIVIST] == 3
-    assert a.overdue_reports == 4  # the recommended and the activists owe March to May
+    # Every case: before the hand-over, Q4 2025 (applied in September 2025, Q1 2026 filed); after it,
+    # the recommended and the activists March to May.
+    assert a.overdue_reports == 10
     funnel = {step.key: step for step in overview.funnel}
     assert funnel["applications"].count == 0  # applied in 2025
     assert (funnel["recommended"].count, funnel["recommended"].target) == (6, 3)

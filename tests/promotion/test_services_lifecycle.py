@@ -97,11 +97,11 @@ def test_a_member_who_leaves_after_the_hand_over_keeps_the_party_stage_case(peop
         probationary_on=date(2026, 4, 1) if stage == Stage.PROBATIONARY else None,
     )
     if stage == Stage.RECOMMENDED:
-        assert selectors.due_reports([case], TODAY)
+        assert selectors.due_reports(PromotionCase.objects.filter(pk=case.pk), TODAY)
     lifecycle.member_leave(actor=secretary, member=member, status="withdrawn", on_date=TODAY, reason="本人申请")
     case.refresh_from_db()
     assert case.stage == stage
-    assert selectors.due_reports([case], TODAY) == {}
+    assert selectors.due_reports(PromotionCase.objects.filter(pk=case.pk), TODAY) == {}
     decision = "development" if stage == Stage.RECOMMENDED else "full"
     services.case_record_party_decision(case=case, decision=decision, decided_on=TODAY, actor=secretary)
     assert PromotionCase.objects.get(pk=case.pk).stage in (Stage.DEVELOPMENT, Stage.FULL_MEMBER)
