@@ -13,14 +13,16 @@ from django.utils.translation import gettext as _
 from branches.forms import attach_service_errors
 from promotion import services
 from promotion.forms import ReasonForm
-from promotion.views import get_case_for_worker
+from promotion.views import STEP_PAGES, get_case_for_worker
+
+STEP = STEP_PAGES["back-to-cultivation"]  # offered on the case page by the same transition
 
 
 @login_required
 def case_back_to_cultivation(request: HttpRequest, pk: int) -> HttpResponse:
     """Out of scope: 404; in scope but not a worker of the branch: 403 (get_case_for_worker)."""
     case = get_case_for_worker(request, pk)
-    if "back_to_cultivation" not in services.next_actions(case, request.user):
+    if STEP.transition not in services.next_actions(case, request.user):
         messages.error(request, _("This cannot be done on the case at its current stage."))
         return redirect("promotion:case", pk=case.pk)
     form = ReasonForm(request.POST or None)

@@ -180,6 +180,33 @@ CASE_ACTIONS: dict[str, CaseAction] = {
 }
 
 
+@dataclass(frozen=True)
+class StepPage:
+    """A step of the case page with a page of its own (promotion/case_rules_views.py): offered, like the
+    actions above, when services.next_actions lists its transition (the transition table's stage guard
+    and the user's role), never by a stage named in a template."""
+
+    transition: str
+    url_name: str
+    title: Promise
+
+
+STEP_PAGES: dict[str, StepPage] = {
+    "back-to-cultivation": StepPage(
+        "back_to_cultivation", "promotion:case-back-to-cultivation", gettext_lazy("Take back to cultivation")
+    ),
+}
+
+
+def available_step_pages(case: PromotionCase, transitions: list[str]) -> list[tuple[str, str, StepPage]]:
+    """(name, URL, step) of the step pages offered on the case now."""
+    return [
+        (name, reverse(step.url_name, args=[case.pk]), step)
+        for name, step in STEP_PAGES.items()
+        if step.transition in transitions
+    ]
+
+
 def available_actions(case: PromotionCase, transitions: list[str]) -> list[str]:
     return [
         name
@@ -261,6 +288,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member": case.member,
             "timeline": selectors.case_timeline(case),
             "actions": [(name, CASE_ACTIONS[name]) for name in available_actions(case, transitions)],
+            "step_pages": available_step_pages(case, transitions),
             # The round the case is going through, for the steps taken there (vote, publicity…).
             "current_round": listed.round if listed and case.stage in ROUND_STAGES else None,
             "due": [report.label for report in _due(case, timezone.localdate())],

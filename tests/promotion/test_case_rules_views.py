@@ -41,6 +41,22 @@ def test_the_case_page_offers_it_on_a_returned_case_only(login, people, returned
     assert url(returned) not in page
 
 
+def test_the_case_page_offers_it_as_the_services_allow_not_by_the_stage(login, people, returned, monkeypatch):
+    """The offer follows services.next_actions (the transition table and the user's role): a returned
+    case on which the services would refuse the step shows no link to it."""
+    client = login(people["secretary_a1"])
+    allowed = services.next_actions
+    monkeypatch.setattr(
+        services, "next_actions", lambda case, user: [t for t in allowed(case, user) if t != "back_to_cultivation"]
+    )
+    page = client.get(reverse("promotion:case", args=[returned.pk]))
+    assert page.context["step_pages"] == [] and url(returned) not in page.content.decode()
+    monkeypatch.undo()
+    page = client.get(reverse("promotion:case", args=[returned.pk]))
+    assert [name for name, _url, _step in page.context["step_pages"]] == ["back-to-cultivation"]
+    assert 'data-action="back-to-cultivation"' in page.content.decode()
+
+
 def test_the_branch_takes_a_returned_case_back_with_a_reason(login, people, returned):
     client = login(people["secretary_a1"])
     page = client.get(url(returned))
