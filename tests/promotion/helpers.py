@@ -1,4 +1,5 @@
-"""Builders shared by the 推优 tests: members who pass every rule on a given day, and cases."""
+"""Builders shared by the 推优 tests: members who pass every rule on a given day, cases (written
+directly or opened through the service), a round's list. Fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 from branches.models import Organization, User
 from members.models import Evaluation, Member, Registration
-from promotion.models import PromotionCase, Track
+from promotion import services
+from promotion.models import Nomination, PromotionCase, PromotionRound, Track
 from tests.conftest import make_member
 
 TODAY = date(2026, 6, 10)  # a Wednesday
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PUBLICITY_END = date(2026, 6, 16)  # five working days from Wednesday 10 June
 
 
 def eligible_member(branch: Organization, name: str, *, recorder: User, day: date = TODAY, **fields) -> Member:
@@ -48,3 +51,20 @@ def at_stage(case: PromotionCase, stage: str, **dates) -> PromotionCase:
     for tests of what each stage allows."""
     PromotionCase.objects.filter(pk=case.pk).update(stage=stage, **dates)
     return PromotionCase.objects.select_related("branch", "member").get(pk=case.pk)
+
+
+def open_case(member: Member, actor: User, **fields) -> PromotionCase:
+    """A case opened through the service: on the activist track, applied in September 2025, unless told."""
+    fields.setdefault("track", Track.ACTIVIST)
+    fields.setdefault("party_applied_on", date(2025, 9, 1))
+    return services.case_open(member=member, actor=actor, **fields)
+
+
+def listed(round_: PromotionRound, cases: list[PromotionCase], actor: User) -> list[Nomination]:
+    """The cases put on the round's preliminary list."""
+    return [services.round_nominate(round=round_, case=case, actor=actor) for case in cases]
+
+
+def stage_of(obj: PromotionCase | PromotionRound) -> str:
+    """The stage stored now (the object in hand may be stale)."""
+    return type(obj).objects.get(pk=obj.pk).stage

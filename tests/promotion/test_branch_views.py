@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
@@ -18,14 +17,10 @@ from promotion.models import CultivationReport, FollowUpReport, PromotionCase, S
 from tests.conftest import make_member
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 WORKERS = ["secretary_a1", "deputy_a1", "township_a_staff", "county_staff"]
 OUTSIDERS = ["secretary_b1", "township_b_staff", "nobody"]
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from members.models import Sanction
@@ -24,51 +23,13 @@ from promotion.models import (
     Stage,
 )
 from promotion.round_views import nominee_actions, round_next_actions
-from tests.promotion.helpers import NOW, TODAY, eligible_member
+from tests.promotion.helpers import PUBLICITY_END, TODAY, eligible_member, listed, stage_of
 
-PUBLICITY_END = date(2026, 6, 16)  # five working days from Wednesday 10 June
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def secretary(people):
-    return people["secretary_a1"]
-
-
-@pytest.fixture
-def roster(tree, people):
-    """Ten members of branch A1 who meet every rule: a round may list two of them (20%)."""
-    return [eligible_member(tree["branch_a1"], f"团员{i}", recorder=people["county_staff"]) for i in range(10)]
-
-
-@pytest.fixture
-def cases(roster, secretary):
-    return [
-        services.case_open(member=member, track="activist", party_applied_on=date(2025, 9, 1), actor=secretary)
-        for member in roster[:3]
-    ]
-
-
-@pytest.fixture
-def round_(tree, secretary):
-    return services.round_create(branch=tree["branch_a1"], track="activist", title="2026年第一批", actor=secretary)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def url(name, obj):
     return reverse(f"promotion:{name}", args=[obj.pk])
-
-
-def stage_of(obj):
-    return type(obj).objects.get(pk=obj.pk).stage
-
-
-def listed(round_, cases, actor):
-    return [services.round_nominate(round=round_, case=case, actor=actor) for case in cases]
 
 
 @pytest.fixture

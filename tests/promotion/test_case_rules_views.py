@@ -3,19 +3,14 @@
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from promotion import services
-from promotion.models import PromotionCase, Stage
-from tests.promotion.helpers import NOW, at_stage
+from promotion.models import Stage
+from tests.promotion.helpers import at_stage, stage_of
 from tests.promotion.staff_helpers import case_in_review, handed_over_case
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -26,10 +21,6 @@ def returned(tree, people):
 
 def url(case):
     return reverse("promotion:case-back-to-cultivation", args=[case.pk])
-
-
-def stage_of(case):
-    return PromotionCase.objects.get(pk=case.pk).stage
 
 
 def test_the_case_page_offers_it_on_a_returned_case_only(login, people, returned):

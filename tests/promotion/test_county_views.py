@@ -4,7 +4,6 @@ at handed-over cases, and the navigation that leads to them."""
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
@@ -15,6 +14,8 @@ from tests.conftest import add
 from tests.promotion.helpers import NOW, at_stage, eligible_member, make_case
 from tests.promotion.staff_helpers import case_in_review, handed_over_case
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 OVERVIEW = reverse("promotion:overview")
 PLANS = reverse("promotion:plans")
 ACCESS_LOG = reverse("promotion:access-log")
@@ -23,12 +24,6 @@ STAFF_ONLY = {persona: 403 for persona in PERSONAS} | {
     "township_a_staff": 200,
     "township_b_staff": 200,
 }
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the agreed hand-over fields (never ID numbers, phones or evaluations), each look
 from datetime import date
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
@@ -13,16 +12,11 @@ from members.models import Evaluation
 from promotion.models import FollowUpReport, PromotionCase, Stage, Talk
 from tests.branches.test_scope_matrix import PERSONAS
 from tests.conftest import make_user
-from tests.promotion.helpers import NOW
 from tests.promotion.staff_helpers import handed_over_case
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 LIST = reverse("promotion:party-cases")
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.html import escape
@@ -14,17 +13,13 @@ from branches.models import Sector
 from promotion import review_views, services
 from promotion.models import CaseTransition, PromotionCase, Stage, Talk
 from tests.branches.test_scope_matrix import PERSONAS
-from tests.promotion.helpers import NOW
+from tests.promotion.helpers import stage_of
 from tests.promotion.staff_helpers import case_in_review
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 QUEUE = reverse("promotion:review-queue")
 DECIDE = reverse("promotion:review-decide")
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -36,10 +31,6 @@ def waiting(tree, people):
         "ag1": case_in_review(tree["branch_ag1"], "甲中", recorder=recorder, waiting_days=2),
         "b1": case_in_review(tree["branch_b1"], "乙一", recorder=recorder, waiting_days=5),
     }
-
-
-def stage_of(case):
-    return PromotionCase.objects.get(pk=case.pk).stage
 
 
 def texts(response):

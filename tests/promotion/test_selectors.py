@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,13 +19,9 @@ from promotion.models import (
 )
 from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 STAGES = [Stage.CULTIVATION, Stage.IN_REVIEW, Stage.RECOMMENDED, Stage.ACTIVIST, Stage.RETURNED]
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -12,46 +12,9 @@ from branches.models import Activity, ActivityKind, Role, RoleAssignment, User
 from members.models import Registration
 from promotion import selectors, services
 from promotion.models import CalendarDay, Nomination, PromotionCase, RoundStage, Stage
-from tests.promotion.helpers import NOW, TODAY, eligible_member
+from tests.promotion.helpers import PUBLICITY_END, TODAY, eligible_member, listed, open_case, stage_of
 
-PUBLICITY_END = date(2026, 6, 16)  # five working days from Wednesday 10 June
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def secretary(people):
-    return people["secretary_a1"]
-
-
-@pytest.fixture
-def roster(tree, people):
-    """Ten members of branch A1 who meet every rule: a round may list two of them (20%)."""
-    return [eligible_member(tree["branch_a1"], f"团员{i}", recorder=people["county_staff"]) for i in range(10)]
-
-
-def open_case(member, actor, **fields):
-    fields.setdefault("track", "activist")
-    fields.setdefault("party_applied_on", date(2025, 9, 1))
-    return services.case_open(member=member, actor=actor, **fields)
-
-
-@pytest.fixture
-def cases(roster, secretary):
-    return [open_case(member, secretary) for member in roster[:3]]
-
-
-@pytest.fixture
-def round_(tree, secretary):
-    return services.round_create(branch=tree["branch_a1"], track="activist", title="2026年第一批", actor=secretary)
-
-
-def listed(round_, cases, actor):
-    return [services.round_nominate(round=round_, case=case, actor=actor) for case in cases]
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def vote(round_, nominations, actor, *, voting=10, present=8, figures=None, reason="", meeting=None):
@@ -72,10 +35,6 @@ def submit_on(round_, actor, day):
     """Submit the round on a given day (the service takes today from the clock)."""
     with time_machine.travel(day, tick=False):
         return services.round_submit(round=round_, actor=actor)
-
-
-def stage_of(obj):
-    return type(obj).objects.get(pk=obj.pk).stage
 
 
 def in_publicity(round_, cases, secretary):

@@ -4,7 +4,6 @@ and the yearly plan."""
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 
@@ -12,13 +11,9 @@ from members import lifecycle, transfers
 from promotion import selectors, services
 from promotion.models import Nomination, PlanTarget, PromotionCase, PromotionPlan, RoundStage, Stage
 from promotion.tasks import lapse_cases
-from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
+from tests.promotion.helpers import TODAY, at_stage, eligible_member, make_case
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

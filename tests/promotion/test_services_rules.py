@@ -14,30 +14,15 @@ from django.db import OperationalError
 from members.models import Registration, Sanction
 from promotion import pdf, selectors, services, tasks
 from promotion.models import Nomination, PromotionCase, PromotionRound, RoundStage, Stage, Track
-from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
+from tests.promotion.helpers import PUBLICITY_END, TODAY, at_stage, eligible_member, make_case, stage_of
 from tests.promotion.staff_helpers import case_in_review
 
-PUBLICITY_END = date(2026, 6, 16)  # five working days from Wednesday 10 June
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def secretary(people):
-    return people["secretary_a1"]
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
 def member(tree, people):
     return eligible_member(tree["branch_a1"], "王芳", recorder=people["county_staff"])
-
-
-def stage_of(obj):
-    return type(obj).objects.get(pk=obj.pk).stage
 
 
 def entries(case) -> int:
@@ -270,11 +255,6 @@ def test_the_funnel_counts_people_not_cases(tree, people, activist_case, member,
 
 
 # --- 3. eligibility checked again at submission and at approval -----------------------------------
-
-
-@pytest.fixture
-def roster(tree, people):
-    return [eligible_member(tree["branch_a1"], f"团员{i}", recorder=people["county_staff"]) for i in range(10)]
 
 
 def _in_publicity(tree, people, members, *, actor, **listing):

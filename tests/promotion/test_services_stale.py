@@ -4,19 +4,14 @@ member) read before it moved to another branch must not let the old branch's wor
 from datetime import date
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 
 from members.models import Member
 from promotion import services
 from promotion.models import PromotionCase, Stage
-from tests.promotion.helpers import NOW, at_stage, eligible_member, make_case
+from tests.promotion.helpers import at_stage, eligible_member, make_case
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

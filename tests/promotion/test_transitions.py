@@ -5,7 +5,6 @@ one audit entry on the case; every other pair is refused and changes nothing."""
 from datetime import date
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.forms.models import model_to_dict
 
@@ -26,7 +25,9 @@ from promotion.models import (
     Stage,
     Talk,
 )
-from tests.promotion.helpers import NOW, TODAY, at_stage, eligible_member, make_case
+from tests.promotion.helpers import TODAY, at_stage, eligible_member, make_case
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 # Dates a case at each stage would have, so that the Party's decisions find their predecessors.
 STAGE_DATES = {
@@ -58,12 +59,6 @@ def _table() -> dict[str, dict[str, str]]:
 
 
 TABLE = _table()
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
