@@ -164,6 +164,11 @@ ATTACHMENTS_ROOT = Path(env.str("ATTACHMENTS_ROOT", default=str(VAR_DIR / "attac
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 # Generated reports (PDF, .xlsx) are private too: downloaded only through the archive's views.
 REPORTS_ROOT = Path(env.str("REPORTS_ROOT", default=str(VAR_DIR / "reports")))
+# Days of grace after a period closes before its reports' figures are frozen (5: frozen from the 6th
+# day after its last day), so that entries made late for its last days still count (reports/selectors.py).
+REPORTS_FREEZE_AFTER_DAYS = env.int("REPORTS_FREEZE_AFTER_DAYS", default=5)
+if not 0 <= REPORTS_FREEZE_AFTER_DAYS <= 60:
+    raise ImproperlyConfigured(f"REPORTS_FREEZE_AFTER_DAYS must be 0 to 60 days, not {REPORTS_FREEZE_AFTER_DAYS}.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "files"}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,9 +29,10 @@ from branches.models import Organization
 from reports import services
 from reports.access import get_party_organization_for_reports, get_unit_for_reports
 from reports.document import ReportDocument
-from reports.forms import SCOPE_PARTY, ArchiveFilterForm, PartyIntakeForm, ReportRequestForm
+from reports.forms import ArchiveFilterForm, PartyIntakeForm, ReportRequestForm
 from reports.models import PartyIntake, Report, ReportKind, ReportStatus
 from reports.periods import QUARTER, Period
+from reports.selectors import SCOPE_PARTY, freeze_day, scope_kind
 
 PAGE_SIZE = 30
 INTAKE_QUARTERS = 4  # the intake list shows this quarter and the three before
@@ -38,6 +40,8 @@ FORMATS = {
     "pdf": ("application/pdf", "pdf"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
+WORKING = (ReportStatus.QUEUED, ReportStatus.RUNNING)
+STALLED = "stalled"  # the progress endpoint's status for a row whose generation was abandoned
 
 
 def get_report_for_user(request: HttpRequest, pk: int) -> Report:
@@ -57,14 +61,15 @@ def archive(request: HttpRequest) -> HttpResponse:
         .order_by("-period_start", "-requested_at", "-pk")
     )
     filters = {}
-    if form.is_valid():
-        if form.cleaned_data["kind"]:
-            reports = reports.filter(kind=form.cleaned_data["kind"])
-            filters["kind"] = form.cleaned_data["kind"]
-        period = form.cleaned_data["period"]
-        if period is not None:
-            reports = reports.filter(period_start=period.start, period_end=period.end)
-            filters["period"] = period.key
+    form.is_valid()  # a field in error is shown with its message; the others still filter
+    cleaned = getattr(form, "cleaned_data", {})
+    if cleaned.get("kind"):
+        reports = reports.filter(kind=cleaned["kind"])
+        filters["kind"] = cleaned["kind"]
+    if cleaned.get("period") is not None:
+        period = cleaned["period"]
+        reports = reports.filter(period_start=period.start, period_end=period.end)
+        filters["period"] = period.key
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -75,6 +80,7 @@ def archive(request: HttpRequest) -> HttpResponse:
             "rows": [(report, services.report_period(report)) for report in page.object_list],
             "query_string": urlencode(filters),
             "may_enter_intake": services.intake_units(request.user).exists(),
+            "freeze_after": settings.REPORTS_FREEZE_AFTER_DAYS,
         },
     )
 
@@ -85,9 +91,9 @@ def request_report(request: HttpRequest) -> HttpResponse:
     """Ask for a report (a new one, or the regeneration of an archived one) and go to its page."""
     form = ReportRequestForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        # Once each: an empty form misses the scope and its id, which say the same thing.
+        for error in dict.fromkeys(error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
         return _back(request)
     data = form.cleaned_data
     if data["scope"] == SCOPE_PARTY:
@@ -115,9 +121,10 @@ def _back(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request, pk)
     period = services.report_period(report)
-    document = None
-    if report.status == ReportStatus.DONE and report.document:
-        document = ReportDocument.from_dict(report.document)
+    # The last good generation stays readable while the report is made again, or after a failed
+    # attempt: its figures and files, with the current status beside them.
+    document = ReportDocument.from_dict(report.document) if report.generated_at and report.document else None
+    working = services.is_working(report)
     drill_name = "reports:unit" if report.kind == ReportKind.QUARTERLY else "reports:unit-monthly"
     return render(
         request,
@@ -126,10 +133,12 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "period": period,
             "document": document,
-            "working": report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
+            "working": working,
+            "stalled": report.status in WORKING and not working,
             "period_closed": period.is_closed(timezone.localdate()),
-            "may_regenerate": not services.is_working(report),
-            "scope_kind": "party" if report.party_organization_id else "unit",
+            "freeze_day": freeze_day(period),
+            "may_regenerate": not working,
+            "scope_kind": scope_kind(report.scope),
             "drill": (drill_name, period.key),
         },
     )
@@ -137,7 +146,18 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def report_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    report = get_object_or_404(Report.objects.visible_to(request.user).only("status", "progress", "message"), pk=pk)
+    report = get_object_or_404(
+        Report.objects.visible_to(request.user).only("status", "progress", "message", "requested_at", "started_at"),
+        pk=pk,
+    )
+    if report.status in WORKING and not services.is_working(report):
+        return JsonResponse(
+            {
+                "status": STALLED,
+                "percent": report.progress,
+                "message": _("The generation has stopped without finishing. Ask for the report again."),
+            }
+        )
     return JsonResponse({"status": report.status, "percent": report.progress, "message": report.message})
 
 
@@ -153,8 +173,8 @@ def report_download(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
         raise Http404
     report = get_report_for_user(request, pk)
     file = report.pdf if fmt == "pdf" else report.xlsx
-    if report.status != ReportStatus.DONE or not file.name:
-        raise Http404
+    if report.generated_at is None or not file.name:
+        raise Http404  # never generated (the last good files are served while it is made again)
     try:
         handle = file.open("rb")
     except FileNotFoundError as exc:

@@ -28,6 +28,7 @@ from reports.document import Chart
 WIDTH = 420  # the canvas width in SVG units; pages scale it to their column
 FONT = 15  # labels
 SMALL = 13  # values, ticks, notes
+FONT_FAMILY = "'Noto Sans CJK SC', sans-serif"  # Simplified Chinese glyphs, as the PDF's text
 TEXT = "#212529"  # Bootstrap's body colour, as on the page
 MUTED = "#6c757d"
 GRID = "#e9ecef"
@@ -125,8 +126,11 @@ def _label(x: float, y: float, shown: str, full: str, **kwargs) -> str:
 
 def _svg(chart: Chart, height: float, body: Iterable[str]) -> str:
     # No width or height: the page's CSS makes it as wide as its column, the viewBox keeps the shape.
+    # The font is named on the root: WeasyPrint does not inherit the page's into an SVG, and its own
+    # default CJK fallback draws Chinese in the Japanese glyph forms.
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-svg" viewBox="0 0 {WIDTH} {height:.0f}" '
+        f'font-family="{FONT_FAMILY}" '
         f'role="img" aria-label="{escape(chart.title)}" data-kind="{escape(chart.kind)}">'
         f"<title>{escape(chart.title)}</title>{''.join(body)}</svg>"
     )

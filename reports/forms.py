@@ -6,10 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import PartyIntake, ReportKind
-from reports.periods import Period
-
-SCOPE_UNIT = "unit"
-SCOPE_PARTY = "party"
+from reports.periods import FIRST_YEAR, LAST_YEAR, Period, PeriodOutOfRange
+from reports.selectors import SCOPE_PARTY, SCOPE_UNIT
 
 
 class PeriodField(forms.CharField):
@@ -17,6 +15,7 @@ class PeriodField(forms.CharField):
 
     default_error_messages = {
         "invalid": _("Enter the period as 2026-Q3 (a quarter) or 2026-09 (a month)."),
+        "out_of_range": _("Reports cover the years %(first)s to %(last)s."),
     }
 
     def to_python(self, value):
@@ -27,6 +26,12 @@ class PeriodField(forms.CharField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
             return Period.parse(value)
+        except PeriodOutOfRange:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            ) from None
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
@@ -56,7 +61,12 @@ class ReportRequestForm(forms.Form):
 
 
 class ArchiveFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Report"), choices=[("", _("All reports")), *ReportKind.choices], required=False)
+    kind = forms.ChoiceField(
+        label=_("Report"),
+        choices=[("", _("All reports")), *ReportKind.choices],
+        required=False,
+        error_messages={"invalid_choice": _("Unknown kind of report: reports of every kind are listed.")},
+    )
     period = PeriodField(
         label=_("Reporting period"), required=False, widget=forms.TextInput(attrs={"placeholder": "2026-Q3 / 2026-09"})
     )

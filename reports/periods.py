@@ -11,6 +11,11 @@ from django.utils.translation import gettext as _
 MONTH = "month"
 QUARTER = "quarter"
 _KEY = re.compile(r"^(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2]))$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years the records and the reports cover
+
+
+class PeriodOutOfRange(ValueError):
+    """A period written the right way, but in a year outside FIRST_YEAR–LAST_YEAR."""
 
 
 @dataclass(frozen=True, order=True)
@@ -26,10 +31,13 @@ class Period:
 
     @classmethod
     def parse(cls, key: str) -> Period:
-        """'2026-11' is a month, '2026-Q4' a quarter; anything else raises ValueError."""
+        """'2026-11' is a month, '2026-Q4' a quarter; anything else raises ValueError (PeriodOutOfRange
+        for a year outside FIRST_YEAR–LAST_YEAR)."""
         match = _KEY.match(key or "")
-        if not match or not 2000 <= int(match["year"]) <= 2100:
+        if not match:
             raise ValueError(key)
+        if not FIRST_YEAR <= int(match["year"]) <= LAST_YEAR:
+            raise PeriodOutOfRange(key)
         if match["quarter"]:
             return cls(QUARTER, int(match["year"]), int(match["quarter"]))
         return cls(MONTH, int(match["year"]), int(match["month"]))

@@ -4,16 +4,26 @@ Reproducibility (issue 7) is kept two ways, on purpose:
 - figures are derived from dated records — joining and leaving dates, transfer decisions, activity
   dates, founding and dissolution dates, the 推优 transition history — so that a period generated
   after it closed shows the period, not today;
-- when a closed period is generated (the quarterly and monthly schedules do it the day after), the
-  figures are frozen in the archive, and every later view, download or regeneration of that period
-  uses them. Corrections to records (a member's education, a mistyped meeting date) cannot be dated,
-  so without freezing they would silently change a report already sent to the committee above.
-An open period (this month, this quarter) is always computed live.
+- once a closed period's grace has passed (settings.REPORTS_FREEZE_AFTER_DAYS, 5 days: from the 6th
+  day after its last day, `freezes`), the figures of its report are frozen in the archive when it is
+  generated — the daily schedule generates the closed quarter's and month's reports then — and every
+  later view, download or regeneration of that period uses them. Corrections to records (a member's
+  education, a mistyped meeting date) cannot be dated, so without freezing they would silently change
+  a report already sent to the committee above. The grace lets entries made late for the period's
+  last days count; until it has passed a closed period is generated live and not frozen.
+The one exception is the Party's own intake totals (PartyIntake), published after the quarter has
+closed: entering them patches only those figures of the frozen quarterly reports of the unit and the
+units above it (reports.services.party_intake_save), the other figures stay as frozen.
+An open period (this month, this quarter) is always computed live; whether a generation freezes is
+decided by the local date when its task started.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.conf import settings
 
 from branches.models import Organization, PartyOrganization
 from reports.document import ReportDocument
@@ -25,6 +35,27 @@ Scope = Organization | PartyOrganization
 Progress = Callable[[int, int], None]
 
 PERIOD_KIND = {ReportKind.MONTHLY: MONTH, ReportKind.QUARTERLY: QUARTER}
+# How forms and pages name the two kinds of scope (reports:request's `scope`).
+SCOPE_UNIT, SCOPE_PARTY = "unit", "party"
+
+
+def scope_kind(scope: Scope) -> str:
+    return SCOPE_PARTY if isinstance(scope, PartyOrganization) else SCOPE_UNIT
+
+
+def freeze_day(period: Period) -> date:
+    """The first day a generation of the closed `period` freezes its figures (after the grace)."""
+    return period.end + timedelta(days=settings.REPORTS_FREEZE_AFTER_DAYS + 1)
+
+
+def freezes(period: Period, today: date) -> bool:
+    return today >= freeze_day(period)
+
+
+def last_frozen_period(kind: str, day: date) -> Period:
+    """The latest period of `kind` (MONTH or QUARTER) whose figures freeze by `day`: the one the
+    schedule generates on `day`."""
+    return Period.containing(kind, day - timedelta(days=settings.REPORTS_FREEZE_AFTER_DAYS)).previous()
 
 
 def scope_filter(scope: Scope) -> dict[str, Scope]:

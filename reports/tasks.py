@@ -2,16 +2,21 @@
 
 `generate_report` claims its row with a conditional UPDATE (queued → running), so a redelivered or
 duplicated task does nothing; whatever happens, the row ends done, failed, or queued again for a
-retry, never "running" (a worker killed outright leaves a row the next request or run may reclaim
-once it is older than the task time limit).
+retry. Two cases can leave it "running": a worker killed outright, and a database outage that also
+prevents marking the row (the retry then claims that run's row by its started_at). A row running
+past the task time limit counts as abandoned (services.is_working): the progress endpoint says it
+has stalled, and asking again, or a redelivered task, takes it over. Files a dead worker saved but
+never committed are swept at the start of the report's next generation.
 """
 
 from __future__ import annotations
 
 import logging
+import posixpath
 from datetime import date, datetime
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import OperationalError, transaction
@@ -33,7 +38,7 @@ PROGRESS_STEP = 5  # per cent: at most one UPDATE per step, however many section
 
 
 class _Superseded(Exception):
-    """Another worker reclaimed the row (ours was taken for dead), or the figures were unfrozen meanwhile."""
+    """Another worker reclaimed the row (ours was taken for dead), or it was asked for again meanwhile."""
 
 
 class _ProgressWriter:
@@ -60,17 +65,21 @@ class _ProgressWriter:
     name="reports.generate_report",
     bind=True,
     acks_late=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=(OperationalError,),  # the claim itself, when the database is away
     retry_backoff=True,
     max_retries=5,
 )
-def generate_report(self, report_id: int) -> str:
-    """Compute (or take the frozen) figures of one archived report and render its PDF and .xlsx."""
+def generate_report(self, report_id: int, started_at: str | None = None) -> str:
+    """Compute (or take the frozen) figures of one archived report and render its PDF and .xlsx.
+
+    `started_at` is given by a retry after a database outage: the run it retries may have left its
+    row "running" (marking it failed needs the database too), and only that run's own row is taken."""
     started = timezone.now()
-    claimed = (
-        Report.objects.filter(pk=report_id)
-        .filter(Q(status=ReportStatus.QUEUED) | Q(status=ReportStatus.RUNNING, started_at__lt=started - STALE_AFTER))
-        .update(status=ReportStatus.RUNNING, started_at=started, progress=0, message="")
+    claimable = Q(status=ReportStatus.QUEUED) | Q(status=ReportStatus.RUNNING, started_at__lt=started - STALE_AFTER)
+    if started_at:
+        claimable |= Q(status=ReportStatus.RUNNING, started_at=datetime.fromisoformat(started_at))
+    claimed = Report.objects.filter(claimable, pk=report_id).update(
+        status=ReportStatus.RUNNING, started_at=started, progress=0, message=""
     )
     if not claimed:
         return "not queued"  # done already, or another worker has it
@@ -79,9 +88,9 @@ def generate_report(self, report_id: int) -> str:
             return _generate(report_id, started)
         except _Superseded:
             return "superseded"
-        except OperationalError:
-            # Transient (the database went away): queue the row again so that the retry can claim it;
-            # after the last retry it is failed.
+        except OperationalError as exc:
+            # Transient (the database went away): the row is queued again for the retry; if even
+            # that fails, it stays "running" and the retry takes it by its started_at.
             retrying = self.request.retries < self.max_retries
             _finish_unsuccessfully(
                 report_id,
@@ -91,7 +100,16 @@ def generate_report(self, report_id: int) -> str:
                 if retrying
                 else _("The database was unavailable; ask for the report again later."),
             )
-            raise
+            if not retrying:
+                raise
+            raise self.retry(
+                exc=exc,
+                args=[report_id],
+                kwargs={"started_at": started.isoformat()},
+                countdown=get_exponential_backoff_interval(
+                    factor=1, retries=self.request.retries, maximum=600, full_jitter=True
+                ),
+            ) from exc
         except Exception:
             logger.exception("report %s could not be generated", report_id)
             _finish_unsuccessfully(
@@ -112,22 +130,48 @@ def _finish_unsuccessfully(report_id: int, started: datetime, status: str, messa
         logger.exception("report %s left running: the database is unavailable", report_id)
 
 
+def _file_stem(report: Report, period) -> str:
+    return f"report-{report.pk}-{period.key}"
+
+
+def _sweep_orphans(report: Report, stem: str) -> None:
+    """Delete files of this report that its row does not point at: a worker that died between saving
+    its files and committing left them (the row still names the previous generation's)."""
+    storage = report.pdf.storage
+    folder = posixpath.dirname(report.pdf.field.generate_filename(report, f"{stem}.pdf"))
+    kept = {posixpath.basename(name) for name in (report.pdf.name, report.xlsx.name) if name}
+    try:
+        _dirs, files = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing saved in that folder yet
+    for name in files:
+        if name.startswith((f"{stem}.", f"{stem}_")) and name not in kept:
+            try:
+                storage.delete(posixpath.join(folder, name))
+            except OSError:
+                logger.exception("orphan report file %s could not be deleted", name)
+
+
 def _generate(report_id: int, started: datetime) -> str:
     from reports.pdf import render_pdf
-    from reports.selectors import build_document
+    from reports.selectors import build_document, freezes
     from reports.xlsx import render_xlsx
 
     report = Report.objects.select_related("organization", "party_organization").get(pk=report_id)
     period = report_period(report)
+    stem = _file_stem(report, period)
+    _sweep_orphans(report, stem)
     progress = _ProgressWriter(report_id, started)
     used_frozen = report.frozen_at is not None and bool(report.document)
     if used_frozen:
-        # A closed period's figures as they were when it closed: only the files are made again.
+        # A closed period's figures as they were frozen: only the files are made again.
         document = ReportDocument.from_dict(report.document)
         frozen_at = report.frozen_at
     else:
         document = build_document(report.kind, report.scope, period, progress=progress)
-        frozen_at = timezone.now() if period.is_closed(timezone.localdate()) else None
+        # Decided by the day the run started: a build that ends after midnight must not freeze
+        # figures computed the day before the grace ended.
+        frozen_at = timezone.now() if freezes(period, timezone.localdate(started)) else None
     progress.set(FIGURES_UP_TO)
     pdf = render_pdf(document)
     progress.set(PDF_UP_TO)
@@ -135,39 +179,58 @@ def _generate(report_id: int, started: datetime) -> str:
     progress.set(XLSX_UP_TO)
 
     storage = report.pdf.storage
-    stem = f"report-{report.pk}-{period.key}"
     new_names = [
         storage.save(report.pdf.field.generate_filename(report, f"{stem}.pdf"), ContentFile(pdf)),
         storage.save(report.xlsx.field.generate_filename(report, f"{stem}.xlsx"), ContentFile(xlsx)),
     ]
+    outcome = "done"
     try:
         with transaction.atomic():
             locked = Report.objects.select_for_update().get(pk=report_id)
             if locked.status != ReportStatus.RUNNING or locked.started_at != started:
-                raise _Superseded
-            if used_frozen and locked.frozen_at is None:
-                # The figures were unfrozen while we re-rendered them (new Party intake totals):
-                # compute them again rather than freeze the old ones back.
-                Report.objects.filter(pk=report_id).update(status=ReportStatus.QUEUED, progress=0)
-                generate_report.delay_on_commit(report_id)
-                raise _Superseded
-            old_names = [name for name in (locked.pdf.name, locked.xlsx.name) if name and name not in new_names]
-            locked.pdf.name, locked.xlsx.name = new_names
-            locked.document = document.to_dict()
-            locked.frozen_at = frozen_at
-            locked.status = ReportStatus.DONE
-            locked.progress = 100
-            locked.message = ""
-            locked.generated_at = timezone.now()
-            locked.save(
-                update_fields=["pdf", "xlsx", "document", "frozen_at", "status", "progress", "message", "generated_at"]
-            )
-            transaction.on_commit(lambda: _after_done(locked, old_names))
+                outcome = "superseded"
+            elif used_frozen and (locked.frozen_at != report.frozen_at or locked.document != report.document):
+                # The frozen figures changed while we rendered them (Party intake totals entered):
+                # render the new ones rather than store files of the old.
+                outcome = "again"
+            else:
+                old_names = [name for name in (locked.pdf.name, locked.xlsx.name) if name and name not in new_names]
+                locked.pdf.name, locked.xlsx.name = new_names
+                locked.document = document.to_dict()
+                locked.frozen_at = frozen_at
+                locked.status = ReportStatus.DONE
+                locked.progress = 100
+                locked.message = ""
+                locked.generated_at = timezone.now()
+                locked.save(
+                    update_fields=[
+                        "pdf",
+                        "xlsx",
+                        "document",
+                        "frozen_at",
+                        "status",
+                        "progress",
+                        "message",
+                        "generated_at",
+                    ]
+                )
+                transaction.on_commit(lambda: _after_done(locked, old_names))
+        if outcome == "again":
+            # In a transaction of its own: raised inside the one above, it would roll this back too.
+            with transaction.atomic():
+                if Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING, started_at=started).update(
+                    status=ReportStatus.QUEUED, progress=0
+                ):
+                    generate_report.delay_on_commit(report_id)
     except BaseException:
         for name in new_names:
             storage.delete(name)
         raise
-    return "done"
+    if outcome != "done":
+        for name in new_names:
+            storage.delete(name)
+        raise _Superseded
+    return outcome
 
 
 def _after_done(report: Report, old_names: list[str]) -> None:
@@ -193,7 +256,7 @@ def generate_period_reports(day: str | date | None = None) -> dict[str, int | st
     if isinstance(day, str):
         day = date.fromisoformat(day)
     with translation.override(settings.LANGUAGE_CODE):
-        result = schedule_period_reports(day)
+        result = schedule_period_reports(day)  # a day after today is refused (ValidationError)
     return {
         "quarter": result.quarter.key,
         "month": result.month.key,

@@ -26,9 +26,10 @@ from branches.models import Organization, PartyOrganization, Role
 from branches.scope import user_scope
 from reports import access
 from reports.document import ReportDocument
-from reports.models import Report, ReportKind, ReportStatus
-from reports.periods import MONTH, QUARTER, Period
-from reports.selectors import PERIOD_KIND, Scope, report_document, scope_filter
+from reports.models import Report, ReportKind
+from reports.periods import FIRST_YEAR, LAST_YEAR, MONTH, QUARTER, Period, PeriodOutOfRange
+from reports.selectors import PERIOD_KIND, Scope, report_document, scope_filter, scope_kind
+from reports.services import is_working
 
 # How far back the period pickers reach; older periods stay reachable by their address (the archive).
 PICKER_LENGTH = {QUARTER: 8, MONTH: 12}
@@ -68,36 +69,38 @@ def home(request: HttpRequest) -> HttpResponse:
 def unit_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """The statistics dashboard of a unit: its quarterly report (季度报告) for the chosen quarter,
     each row about a unit below linking to that unit's dashboard."""
-    unit = access.get_unit_for_reports(request.user, pk)
-    page = _report_page(request, ReportKind.QUARTERLY, unit)
-    return render(
-        request,
-        "reports/dashboard.html",
-        {
-            **page.context(),
-            "unit": unit,
-            "crumbs": _crumbs(request, unit),
-            "drill": ("reports:unit", page.period.key),
-            "monthly_url": reverse("reports:unit-monthly", args=[unit.pk]),
-        },
-    )
+    return _unit_page(request, pk, ReportKind.QUARTERLY)
 
 
 @login_required
 @require_safe
 def unit_monthly(request: HttpRequest, pk: int) -> HttpResponse:
     """The monthly progress report of a unit's scope, drillable like the dashboard."""
+    return _unit_page(request, pk, ReportKind.MONTHLY)
+
+
+# A unit's page of each kind of report: its address (rows drill to the same page of the unit below)
+# and its template.
+UNIT_PAGES = {
+    ReportKind.QUARTERLY: ("reports:unit", "reports/dashboard.html"),
+    ReportKind.MONTHLY: ("reports:unit-monthly", "reports/monthly.html"),
+}
+
+
+def _unit_page(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     unit = access.get_unit_for_reports(request.user, pk)
-    page = _report_page(request, ReportKind.MONTHLY, unit)
+    page = _report_page(request, kind, unit)
+    url_name, template = UNIT_PAGES[kind]
     return render(
         request,
-        "reports/monthly.html",
+        template,
         {
             **page.context(),
             "unit": unit,
             "crumbs": _crumbs(request, unit),
-            "drill": ("reports:unit-monthly", page.period.key),
+            "drill": (url_name, page.period.key),
             "dashboard_url": reverse("reports:unit", args=[unit.pk]),
+            "monthly_url": reverse("reports:unit-monthly", args=[unit.pk]),
         },
     )
 
@@ -127,7 +130,9 @@ class _Page:
 
     def context(self) -> dict:
         archived = self.archived
-        done = archived is not None and archived.status == ReportStatus.DONE
+        # The last good files stay offered while the report is made again or after a failed attempt;
+        # the status shows beside them.
+        generated = archived is not None and archived.generated_at is not None
         return {
             "kind": self.kind,
             "period": self.period,
@@ -138,10 +143,12 @@ class _Page:
             "computed_at": _parse_time(self.document.generated_at),
             "archived": archived,
             "archived_url": reverse("reports:report", args=[archived.pk]) if archived is not None else None,
-            "generating": archived is not None and archived.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
-            "pdf_url": reverse("reports:download", args=[archived.pk, "pdf"]) if done and archived.pdf else None,
-            "xlsx_url": reverse("reports:download", args=[archived.pk, "xlsx"]) if done and archived.xlsx else None,
-            "scope_kind": "party" if isinstance(self.scope, PartyOrganization) else "unit",
+            "generating": archived is not None and is_working(archived),
+            "pdf_url": reverse("reports:download", args=[archived.pk, "pdf"]) if generated and archived.pdf else None,
+            "xlsx_url": reverse("reports:download", args=[archived.pk, "xlsx"])
+            if generated and archived.xlsx
+            else None,
+            "scope_kind": scope_kind(self.scope),
             "scope_id": self.scope.pk,
         }
 
@@ -168,11 +175,14 @@ def _chosen_period(request: HttpRequest, period_kind: str) -> tuple[Period, list
     key = request.GET.get("period", "").strip()
     if not key:
         return current, choices, ""
+    shown = key[:20]
     try:
         asked = Period.parse(key)
+    except PeriodOutOfRange:
+        error = _("%(value)s is outside the years reports cover (%(first)s to %(last)s): the current period is shown.")
+        return current, choices, error % {"value": shown, "first": FIRST_YEAR, "last": LAST_YEAR}
     except ValueError:
         asked = None
-    shown = key[:20]
     if asked is None or asked.kind != period_kind:
         if period_kind == QUARTER:
             error = _("“%(value)s” is not a quarter (such as 2026-Q3): the current quarter is shown.")

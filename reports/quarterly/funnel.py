@@ -11,9 +11,12 @@ period's end, as the members are (Context.where_members_were)."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from promotion.models import CaseTransition, PromotionCase, Stage
@@ -22,6 +25,10 @@ from reports.document import Chart, Figure, Section, Series, Table
 from reports.models import PartyIntake
 from reports.quarterly.context import Context, share
 from reports.quarterly.history import end_of, start_of
+
+if TYPE_CHECKING:
+    from branches.models import Organization
+    from reports.periods import Period
 
 # The stage a transition reaches for each step of FUNNEL after the application (counted in the period
 # the transition was recorded in).
@@ -112,6 +119,82 @@ def party_intake(ctx: Context) -> tuple[int, int, list[str]] | None:
     return sum(entered[p][0] for p in paths), sum(entered[p][1] for p in paths), paths
 
 
+@dataclass
+class IntakePart:
+    """The part of the promotion section that reads the Party's own totals: its last figures and notes."""
+
+    figures: list[Figure]
+    notes: list[str]
+
+
+def intake_part(ctx: Context, by_branch: dict[str, Counter[str]] | None = None) -> IntakePart:
+    """The Party-intake figures of the unit and quarter (share of new young Party members who came
+    through 推优): two queries, one when the builder passes its `steps_by_branch`. Computed alone when
+    the totals are entered after the report was frozen (reports.services.party_intake_save)."""
+    intake = party_intake(ctx)
+    if not intake:
+        return IntakePart(
+            [],
+            [
+                _(
+                    "The Party's totals of new members for this unit and quarter are not entered: the share of "
+                    "new young Party members who came through 推优 cannot be given."
+                )
+            ],
+        )
+    new_members, new_young, paths = intake
+    if by_branch is None:
+        by_branch = steps_by_branch(ctx)
+    # Probationary admissions are the Party's new members; through 推优, since every case is one.
+    # Counted under the units whose totals these are.
+    through = sum(n["probationary"] for path, n in by_branch.items() if any(path.startswith(p) for p in paths))
+    figures = [
+        Figure(_("New Party members (the Party's total)"), new_members),
+        Figure(_("of whom young people"), new_young),
+        Figure(_("Young people among new Party members (%)"), share(new_young, new_members)),
+        Figure(
+            _("New young Party members who came through 推优 (%)"),
+            share(through, new_young),
+            _(
+                "probationary Party members admitted through 推优 (by the date recorded in the case's "
+                "history) ÷ new young Party members"
+            ),
+        ),
+    ]
+    notes = []
+    if paths != [ctx.unit.path]:
+        notes.append(
+            _(
+                "The Party's totals are not entered for this unit itself: they are the sum of the units "
+                "under it that entered theirs (%(n)d units), and the 推优 admissions are counted in those "
+                "units only."
+            )
+            % {"n": len(paths)}
+        )
+    return IntakePart(figures, notes)
+
+
+def unit_intake_part(unit: Organization, period: Period) -> IntakePart:
+    """The intake part of `unit`'s quarterly report for `period`, computed from the records now."""
+    return intake_part(Context(unit=unit, period=period, today=timezone.localdate()))
+
+
+# The promotion section is the funnel's figures (one per step of FUNNEL) and its one general note,
+# followed by the intake part: replace_intake finds that part by these positions.
+FUNNEL_NOTES = 1
+
+
+def replace_intake(section: Section, part: IntakePart) -> bool:
+    """Put `part` in place of the intake part of a promotion section built earlier (a frozen one);
+    whether anything changed."""
+    figures = section.figures[: len(FUNNEL)] + part.figures
+    notes = section.notes[:FUNNEL_NOTES] + part.notes
+    if (figures, notes) == (section.figures, section.notes):
+        return False
+    section.figures, section.notes = figures, notes
+    return True
+
+
 def promotion_section(ctx: Context) -> Section:
     period, year = funnel_counts(ctx)
     ctx.totals["recommended"] = period[KEYS.index("recommended")]
@@ -120,7 +203,6 @@ def promotion_section(ctx: Context) -> Section:
         ctx.count("recommended", path, counts["recommended"])
     labels = [str(label) for _key, label, _date_field, _track in FUNNEL]
 
-    figures = [Figure(label, n) for label, n in zip(labels, period, strict=True)]
     notes = [
         _(
             "People, not cases: a member counted once per step, in the unit of the branch they were in at the "
@@ -130,41 +212,9 @@ def promotion_section(ctx: Context) -> Section:
             "before compares steps of the same period, not one group of people followed through."
         )
     ]
-    intake = party_intake(ctx)
-    if intake:
-        new_members, new_young, paths = intake
-        # Probationary admissions are the Party's new members; through 推优, since every case is one.
-        # Counted under the units whose totals these are.
-        through = sum(n["probationary"] for path, n in by_branch.items() if any(path.startswith(p) for p in paths))
-        figures += [
-            Figure(_("New Party members (the Party's total)"), new_members),
-            Figure(_("of whom young people"), new_young),
-            Figure(_("Young people among new Party members (%)"), share(new_young, new_members)),
-            Figure(
-                _("New young Party members who came through 推优 (%)"),
-                share(through, new_young),
-                _(
-                    "probationary Party members admitted through 推优 (by the date recorded in the case's "
-                    "history) ÷ new young Party members"
-                ),
-            ),
-        ]
-        if paths != [ctx.unit.path]:
-            notes.append(
-                _(
-                    "The Party's totals are not entered for this unit itself: they are the sum of the units "
-                    "under it that entered theirs (%(n)d units), and the 推优 admissions are counted in those "
-                    "units only."
-                )
-                % {"n": len(paths)}
-            )
-    else:
-        notes.append(
-            _(
-                "The Party's totals of new members for this unit and quarter are not entered: the share of new "
-                "young Party members who came through 推优 cannot be given."
-            )
-        )
+    intake = intake_part(ctx, by_branch)
+    figures = [Figure(label, n) for label, n in zip(labels, period, strict=True)] + intake.figures
+    notes += intake.notes
     return Section(
         key="promotion",
         title=_("推优: recommending members to the Party"),

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from reports import tasks
+from reports import services, tasks
 from reports.models import Report, ReportKind, ReportStatus
 from reports.periods import MONTH, QUARTER, Period
 from tests.browser import test_journeys
@@ -142,3 +142,30 @@ def test_county_staff_generate_the_quarterly_report_and_open_its_spreadsheet(
     sections = report.document["sections"]
     assert len(workbook.sheetnames) == 1 + len(sections)  # the overview, then one sheet per section
     assert len(sections) > 3
+
+
+def test_a_generation_abandoned_while_its_page_is_open_stops_the_polling_and_offers_to_ask_again(
+    transactional_db, live_server, tree, people, queued, browser, page: Page
+):
+    base = live_server.url
+    sign_in(page, base, people["county_staff"].username)
+    page.goto(base + reverse("reports:unit", args=[tree["county"].pk]))
+    page.get_by_test_id("request-report").click()
+    page.wait_for_url(re.compile(re.escape(base) + r"/reports/archive/\d+/$"))
+    report_page = page.url
+    expect(page.get_by_test_id("report-progress")).to_be_visible()
+
+    # The worker that took it died: past the task time limit, the page says so and stops asking.
+    (report_id,) = queued
+    long_ago = timezone.now() - services.STALE_AFTER - timedelta(minutes=1)
+    Report.objects.filter(pk=report_id).update(status=ReportStatus.RUNNING, started_at=long_ago)
+    stalled = page.locator("[data-progress-stalled]")
+    expect(stalled).to_be_visible()
+    expect(page.get_by_test_id("report-progress")).to_be_hidden()
+    screenshot(page, "/tmp/journey-reports-stalled.png")
+
+    stalled.get_by_role("button").click()  # ask again, from where it stopped
+    page.wait_for_url(report_page)
+    expect(page.get_by_test_id("report-progress")).to_be_visible()
+    assert queued == [report_id, report_id]
+    assert Report.objects.get(pk=report_id).status == ReportStatus.QUEUED

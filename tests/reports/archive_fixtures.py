@@ -13,6 +13,7 @@ from django.utils import timezone
 from branches.models import Organization, PartyOrganization
 from reports.document import Chart, Figure, ReportDocument, Section, Series, Table
 from reports.models import Report
+from reports.pdf import render_pdf as real_render_pdf  # the real one: tests replace it
 
 __all__ = ["eager", "live_builder", "quick_pdf", "real_pdf", "report_storage", "sample_document"]
 
@@ -85,13 +86,14 @@ def live_builder(monkeypatch):
     return builder
 
 
-@pytest.fixture
-def real_pdf():
-    """Asked for by the tests that read the PDF: WeasyPrint renders it (a second or two)."""
-
-
 @pytest.fixture(autouse=True)
-def quick_pdf(request, monkeypatch):
-    """Elsewhere a stand-in PDF keeps the tests fast; the PDF itself is tested in test_pdf*.py."""
-    if "real_pdf" not in request.fixturenames:
-        monkeypatch.setattr("reports.pdf.render_pdf", lambda document: b"%PDF-1.7 stand-in " + document.title.encode())
+def quick_pdf(monkeypatch):
+    """A stand-in PDF keeps the tests fast; the PDF itself is tested in test_pdf*.py, and the tests
+    that read it ask for `real_pdf`."""
+    monkeypatch.setattr("reports.pdf.render_pdf", lambda document: b"%PDF-1.7 stand-in " + document.title.encode())
+
+
+@pytest.fixture
+def real_pdf(quick_pdf, monkeypatch):
+    """WeasyPrint renders the PDF (a second or two)."""
+    monkeypatch.setattr("reports.pdf.render_pdf", real_render_pdf)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import pathlib
+import posixpath
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +24,13 @@ from branches.models import Notification, NotificationKind
 from reports import services, tasks
 from reports.models import Report, ReportKind, ReportStatus
 from reports.periods import MONTH, QUARTER, Period
+from reports.xlsx import render_xlsx
 from tests.conftest import make_member
 from tests.reports.archive_fixtures import *  # noqa: F403
 
-NOW = datetime(2026, 10, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-Q3 = Period(QUARTER, 2026, 3)  # closed on NOW
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 10, 10, 10, 0, tzinfo=TZ)
+Q3 = Period(QUARTER, 2026, 3)  # closed on NOW, and its figures freeze (past the grace of 5 days)
 Q4 = Period(QUARTER, 2026, 4)  # under way
 
 
@@ -255,6 +259,125 @@ def test_a_lost_database_connection_queues_the_report_again_for_the_retry(tree, 
     assert tasks.generate_report(report.pk) == "done"
 
 
+def test_a_database_outage_that_also_stops_marking_the_row_is_retried_on_that_row(
+    tree, people, live_builder, monkeypatch
+):
+    """The build fails for want of a database, and so does marking the row: it stays "running". The
+    retry takes that row by the started_at its run set, instead of waiting for it to go stale."""
+    from django.db.models import QuerySet
+
+    report = ask(tree["county"], people["county_staff"])
+    outage = {"build": True, "mark": True}
+
+    def build(*args, **kwargs):
+        if outage.pop("build", False):
+            raise OperationalError("server closed the connection")
+        return live_builder(*args, **kwargs)
+
+    update = QuerySet.update
+
+    def failing_update(queryset, **fields):
+        if fields.get("status") == ReportStatus.QUEUED and "message" in fields and outage.pop("mark", False):
+            raise OperationalError("server closed the connection")
+        return update(queryset, **fields)
+
+    monkeypatch.setattr("reports.selectors.build_document", build)
+    monkeypatch.setattr(QuerySet, "update", failing_update)
+    result = tasks.generate_report.apply(args=[report.pk])  # eager, retries included
+    assert outage == {}  # both failed once
+    assert result.get() == "done"
+    report.refresh_from_db()
+    assert report.status == "done" and live_builder.calls == 1
+
+
+@pytest.mark.parametrize("meanwhile", [{"document_title": "更正后"}, {"frozen_at": None}])
+def test_frozen_figures_changed_while_their_files_are_rendered_are_rendered_again(
+    tree, people, live_builder, report_storage, monkeypatch, django_capture_on_commit_callbacks, meanwhile
+):
+    report = done_report(tree, people)  # frozen
+    first_files = sorted(stored_files(report_storage))
+    ask(tree["county"], people["county_staff"])  # regenerate: the frozen figures are rendered again
+
+    def correcting(document):
+        # What party_intake_save does meanwhile: corrects the frozen figures (or, earlier, unfroze them).
+        if "document_title" in meanwhile:
+            Report.objects.filter(pk=report.pk).update(document={**report.document, "title": "更正后"})
+        else:
+            Report.objects.filter(pk=report.pk).update(frozen_at=None)
+        return render_xlsx(document)
+
+    monkeypatch.setattr("reports.xlsx.render_xlsx", correcting)
+    with django_capture_on_commit_callbacks() as queued:
+        assert tasks.generate_report(report.pk) == "superseded"
+    row = Report.objects.get(pk=report.pk)
+    assert row.status == "queued" and len(queued) == 1  # queued again with its task, not left "running"
+    assert sorted(stored_files(report_storage)) == first_files  # this run's files are gone
+    monkeypatch.setattr("reports.xlsx.render_xlsx", render_xlsx)
+    assert tasks.generate_report(report.pk) == "done"
+    row.refresh_from_db()
+    assert row.status == "done" and row.frozen_at is not None
+    if "document_title" in meanwhile:
+        assert row.document["title"] == "更正后"
+
+
+def test_files_left_by_a_worker_that_died_before_committing_are_swept_next_time(
+    tree, people, live_builder, report_storage, django_capture_on_commit_callbacks
+):
+    report = done_report(tree, people)
+    folder = posixpath.dirname(report.pdf.name)
+    # A worker saved these and died before its commit: the row still names the files before them.
+    for name in [f"report-{report.pk}-2026-Q3.pdf", f"report-{report.pk}-2026-Q3_k3Xq9Zs.xlsx"]:
+        report_storage.save(f"{folder}/{name}", ContentFile(b"orphan"))
+    another = report_storage.save(f"{folder}/report-{report.pk}0-2026-Q3.pdf", ContentFile(b"another report's"))
+    ask(tree["county"], people["county_staff"])
+    with django_capture_on_commit_callbacks(execute=True):  # the replaced files go after the commit
+        assert tasks.generate_report(report.pk) == "done"
+    report.refresh_from_db()
+    assert sorted(stored_files(report_storage)) == sorted([report.pdf.name, report.xlsx.name, another])
+
+
+# --- freezing after the grace -------------------------------------------------------------------------
+
+
+def test_a_closed_period_is_frozen_from_the_day_after_its_grace(tree, people, live_builder, settings):
+    def generated_on(moment):
+        with time_machine.travel(moment, tick=True):
+            report = ask(tree["county"], people["county_staff"])
+            assert tasks.generate_report(report.pk) == "done"
+        report.refresh_from_db()
+        return report, report.document["sections"][0]["figures"][0]["value"]
+
+    make_member(tree["branch_a1"], "甲")
+    report, members = generated_on(datetime(2026, 10, 5, 18, 0, tzinfo=TZ))  # the 5th day after Q3
+    assert report.frozen_at is None and members == 1  # generated live: late entries still count
+    make_member(tree["branch_a1"], "补录")  # a joining in September, entered late
+    report, members = generated_on(datetime(2026, 10, 6, 0, 5, tzinfo=TZ))  # the 6th day
+    assert report.frozen_at is not None and members == 2
+    make_member(tree["branch_a1"], "更晚")
+    report, members = generated_on(datetime(2026, 10, 7, 9, 0, tzinfo=TZ))
+    assert members == 2  # frozen
+    settings.REPORTS_FREEZE_AFTER_DAYS = 0
+    Report.objects.all().delete()
+    report, _members = generated_on(datetime(2026, 10, 1, 8, 0, tzinfo=TZ))
+    assert report.frozen_at is not None
+
+
+def test_whether_figures_freeze_is_decided_by_the_day_the_run_started(tree, people, live_builder, monkeypatch):
+    report = ask(tree["county"], people["county_staff"])
+    with time_machine.travel(datetime(2026, 10, 5, 23, 59, 58, tzinfo=TZ), tick=False) as clock:
+
+        def slow(*args, **kwargs):
+            document = live_builder(*args, **kwargs)
+            clock.move_to(datetime(2026, 10, 6, 0, 0, 3, tzinfo=TZ))  # the build ends on the grace's next day
+            return document
+
+        monkeypatch.setattr("reports.selectors.build_document", slow)
+        assert tasks.generate_report(report.pk) == "done"
+    report.refresh_from_db()
+    assert report.generated_at.astimezone(TZ).date() == date(2026, 10, 6)
+    assert report.frozen_at is None  # computed on the grace's last day: not frozen
+
+
 # --- the pages --------------------------------------------------------------------------------------
 
 
@@ -373,6 +496,39 @@ def test_a_refused_request_never_goes_back_to_another_site(client, tree, people,
     assert response["Location"] == reverse("reports:archive")
 
 
+def refusal(client, data) -> list[str]:
+    response = client.post(reverse("reports:request"), data)
+    assert response.status_code == 302
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_a_period_outside_the_years_covered_is_said_so(client, tree, people, login):
+    login(people["county_staff"])
+    (shown,) = refusal(
+        client, {"kind": "quarterly", "scope": "unit", "scope_id": tree["county"].pk, "period": "1999-Q3"}
+    )
+    assert "2000" in shown and "2100" in shown and "2026-Q3" not in shown  # not "write it as 2026-Q3"
+
+
+def test_an_empty_request_says_each_thing_missing_once(client, tree, people, login):
+    login(people["county_staff"])
+    shown = refusal(client, {})
+    assert len(shown) == len(set(shown)) == 3 and "请选择单位。" in shown
+    assert not Report.objects.exists()
+
+
+def test_an_unknown_kind_in_the_archive_filter_is_said_so_and_the_period_still_filters(
+    client, tree, people, login, live_builder
+):
+    county = done_report(tree, people)
+    ask(tree["county"], people["county_staff"], Q4)
+    login(people["county_staff"])
+    response = client.get(reverse("reports:archive"), {"kind": "zzz", "period": "2026-Q3"})
+    assert [r.pk for r, _period in response.context["rows"]] == [county.pk]
+    html = response.content.decode()
+    assert 'data-testid="kind-error"' in html and "未知的报告类型" in html
+
+
 @pytest.mark.parametrize(
     ("persona", "scope", "unit_key"),
     [
@@ -457,6 +613,66 @@ def test_nothing_to_download_before_the_report_is_done(client, tree, people, log
     report = ask(tree["county"], people["county_staff"])
     login(people["county_staff"])
     assert client.get(reverse("reports:download", args=[report.pk, "pdf"])).status_code == 404
+
+
+def test_the_last_good_version_stays_offered_while_regenerating_and_after_a_failure(
+    client, tree, people, login, live_builder
+):
+    report = done_report(tree, people, period=Q4)  # the quarter under way: regenerating recomputes it
+    good_pdf = report.pdf.name
+    login(people["county_staff"])
+    url = reverse("reports:report", args=[report.pk])
+    download = reverse("reports:download", args=[report.pk, "pdf"])
+
+    def offered(status: str) -> None:
+        page = client.get(url)
+        html = page.content.decode()
+        assert page.context["report"].status == status
+        assert page.context["document"].sections[0].title == "团员"  # the last good figures
+        assert f'href="{download}"' in html and 'data-testid="last-good"' in html
+        assert client.get(download).status_code == 200
+        archive = client.get(reverse("reports:archive")).content.decode()
+        assert f'href="{download}"' in archive
+
+    ask(tree["county"], people["county_staff"], Q4)
+    offered("queued")
+    assert 'data-testid="report-progress"' in client.get(url).content.decode()  # the status beside
+    live_builder.fail_with = RuntimeError("boom")
+    assert tasks.generate_report(report.pk) == "failed"
+    offered("failed")
+    assert "无法生成" in client.get(url).content.decode()
+    assert Report.objects.get(pk=report.pk).pdf.name == good_pdf
+
+
+@pytest.mark.parametrize("status", [ReportStatus.QUEUED, ReportStatus.RUNNING])
+def test_an_abandoned_generation_is_said_to_have_stalled_and_may_be_asked_for_again(
+    client, tree, people, login, status
+):
+    report = ask(tree["county"], people["county_staff"])
+    long_ago = timezone.now() - services.STALE_AFTER - timedelta(minutes=1)
+    Report.objects.filter(pk=report.pk).update(status=status, requested_at=long_ago, started_at=long_ago)
+    login(people["county_staff"])
+    state = client.get(reverse("reports:progress", args=[report.pk])).json()
+    assert state["status"] == "stalled" and "重新" in state["message"]
+    html = client.get(reverse("reports:report", args=[report.pk])).content.decode()
+    assert "report-progress.js" not in html  # nothing polls
+    assert 'data-testid="report-stalled"' in html and 'data-testid="regenerate-form"' in html
+
+
+def test_the_progress_endpoint_and_the_report_page_queries_are_pinned(
+    client, tree, people, login, live_builder, django_assert_num_queries
+):
+    report = done_report(tree, people)
+    login(people["county_staff"])
+    progress = reverse("reports:progress", args=[report.pk])
+    page = reverse("reports:report", args=[report.pk])
+    client.get(page)
+    # session, account, roles, the report; the session's expiry saved (in a savepoint)
+    with django_assert_num_queries(7):
+        assert client.get(progress).json()["status"] == "done"
+    # the same, with the report's scope and requester joined, and the unread notifications counted
+    with django_assert_num_queries(8):
+        assert client.get(page).status_code == 200
 
 
 @pytest.mark.parametrize(

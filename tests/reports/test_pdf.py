@@ -70,6 +70,17 @@ def test_the_pdf_prints_scope_period_generation_time_and_figures():
     assert "各乡镇团员数" in page and "4321" in page  # the chart's SVG text, drawn in the PDF
 
 
+def test_chart_text_is_drawn_in_the_simplified_chinese_font():
+    """The charts' Chinese takes the Simplified Chinese glyph forms, as the text's does (fontconfig's
+    fallback for an SVG without a font would pick the Japanese ones)."""
+    reader = PdfReader(io.BytesIO(render_pdf(document())))
+    fonts = {
+        str(font.get_object()["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()
+    }
+    assert any("CJK-SC" in name for name in fonts), fonts
+    assert not [name for name in fonts if "JP" in name], fonts
+
+
 def test_the_pdf_is_a4():
     reader = PdfReader(io.BytesIO(render_pdf(document())))
     box = reader.pages[0].mediabox

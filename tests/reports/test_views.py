@@ -193,6 +193,7 @@ def test_the_breadcrumbs_climb_only_to_units_the_user_may_read(login, tree, peop
         ("2026-07", "“2026-07”不是季度"),  # a month on the quarterly page
         ("2026-Q5", "“2026-Q5”不是季度"),
         ("2027-Q1", "尚未开始"),  # the future
+        ("1999-Q3", "超出报告涵盖的年份"),
         ("<script>", "“&lt;script&gt;”不是季度"),
     ],
 )
@@ -300,40 +301,39 @@ def archived(unit, period: Period, status: str, **fields) -> Report:
     )
 
 
-def test_an_archived_report_s_files_are_offered_for_download(login, tree, people, built):
+@pytest.mark.parametrize(
+    ("status", "generated", "shown"),
+    [
+        (ReportStatus.DONE, True, None),
+        (ReportStatus.RUNNING, True, "generating"),  # made again: the last good files meanwhile
+        (ReportStatus.FAILED, True, "generation-failed"),  # made again and failed: still the last good files
+        (ReportStatus.RUNNING, False, "generating"),  # never made: nothing to download
+        (ReportStatus.FAILED, False, "generation-failed"),
+    ],
+)
+def test_an_archived_report_s_last_files_are_offered_beside_its_status(
+    login, tree, people, built, status, generated, shown
+):
     report = archived(
         tree["township_a"],
         Period(QUARTER, 2026, 3),
-        ReportStatus.DONE,
+        status,
         pdf="quarterly/2026-07/report.pdf",
         xlsx="quarterly/2026-07/report.xlsx",
+        generated_at=NOW if generated else None,
+        started_at=timezone.now(),
+        message="出错",
     )
-    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
-    assert f'href="{reverse("reports:download", args=[report.pk, "pdf"])}"' in body
-    assert f'href="{reverse("reports:download", args=[report.pk, "xlsx"])}"' in body
+    client = login(people["township_a_staff"])
+    body = client.get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
+    downloads = [f'href="{reverse("reports:download", args=[report.pk, fmt])}"' for fmt in ("pdf", "xlsx")]
+    assert [link in body for link in downloads] == [generated, generated]
+    for testid in ("generating", "generation-failed"):
+        link = f'href="{reverse("reports:report", args=[report.pk])}" data-testid="{testid}"'
+        assert (link in body) == (testid == shown)
     # Another quarter's page offers none of them.
-    other = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q2")).content.decode()
-    assert reverse("reports:download", args=[report.pk, "pdf"]) not in other
-
-
-def test_a_report_being_generated_links_to_its_progress_and_offers_no_old_files(login, tree, people, built):
-    report = archived(
-        tree["township_a"],
-        Period(QUARTER, 2026, 3),
-        ReportStatus.RUNNING,
-        pdf="quarterly/2026-07/old.pdf",
-        xlsx="quarterly/2026-07/old.xlsx",
-    )
-    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
-    assert f'href="{reverse("reports:report", args=[report.pk])}" data-testid="generating"' in body
-    assert reverse("reports:download", args=[report.pk, "pdf"]) not in body
-
-
-def test_a_failed_report_offers_no_files_and_links_to_what_went_wrong(login, tree, people, built):
-    report = archived(tree["township_a"], Period(QUARTER, 2026, 3), ReportStatus.FAILED, message="出错")
-    body = login(people["township_a_staff"]).get(dashboard(tree["township_a"], period="2026-Q3")).content.decode()
-    assert 'data-testid="download-pdf"' not in body and 'data-testid="generating"' not in body
-    assert f'href="{reverse("reports:report", args=[report.pk])}" data-testid="generation-failed"' in body
+    other = client.get(dashboard(tree["township_a"], period="2026-Q2")).content.decode()
+    assert not any(link in other for link in downloads)
 
 
 # --- monthly reports ----------------------------------------------------------------------------------
@@ -353,7 +353,10 @@ def test_the_unit_s_monthly_report_shows_the_current_month(login, tree, people, 
     assert f'href="{reverse("reports:unit", args=[tree["township_a"].pk])}"' in body
 
 
-@pytest.mark.parametrize(("asked", "message"), [("2026-Q3", "不是月份"), ("2026-12", "尚未开始"), ("x", "不是月份")])
+@pytest.mark.parametrize(
+    ("asked", "message"),
+    [("2026-Q3", "不是月份"), ("2026-12", "尚未开始"), ("x", "不是月份"), ("2101-01", "超出报告涵盖的年份")],
+)
 def test_a_bad_or_future_month_shows_the_current_one_with_a_message(login, tree, people, built, asked, message):
     response = login(people["party_a"]).get(party(tree["party_a"], period=asked))
     assert response.status_code == 200
