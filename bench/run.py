@@ -29,7 +29,7 @@ from bench.suite import SIZES, database_exists, database_name, load_average, mac
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("size", choices=sorted(SIZES))
-    parser.add_argument("--runs", type=int, default=20, help="runs of each page (reports: a fifth, at least 3)")
+    parser.add_argument("--runs", type=int, default=20, help="runs of each page and rule (reports, exports: 3)")
     parser.add_argument("--only", nargs="*", help="only the scenarios whose name contains one of these words")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     parser.add_argument("--load", action="store_true", help="load the database first when it does not exist")
@@ -49,9 +49,14 @@ def main(argv: list[str] | None = None) -> None:
         generate.main([args.size])
     use_database(name)
 
+    import logging
+    import warnings
+
     import django
 
     django.setup()
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # not a line per PDF page
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic needed here
     from django.conf import settings
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, connection
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     if not registered:
         print("  admin: the app's own ModelAdmin for Member")
 
-    report_runs = max(3, args.runs // 5)
+    report_runs = 3  # reports, exports: seconds each (a city's monthly PDF most of a minute)
     started = time.perf_counter()
     chosen = scenarios.build(args.runs, report_runs, 2, set(args.only) if args.only else None)
     if args.profile:

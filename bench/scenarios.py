@@ -480,7 +480,10 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
             "reports",
         ),
         Scenario(
-            "quarterly report: figures + PDF", report(ReportKind.QUARTERLY, quarter, render_pdf), report_runs, "reports"
+            "quarterly report: figures + PDF",
+            report(ReportKind.QUARTERLY, quarter, render_pdf),
+            report_runs,
+            "reports",
         ),
         Scenario(
             "quarterly report: figures + .xlsx",
@@ -508,6 +511,10 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
                 writes=True,
             )
         )
+    for scenario in scenarios:
+        # Reports and exports are measured cold (no warm-up run): seconds each, as a worker meets them.
+        if scenario.group in ("reports", "bulk") and scenario.runs == report_runs:
+            scenario.warm_up = False
     if only:
         scenarios = [s for s in scenarios if any(word in s.name for word in only)]
     return scenarios
