@@ -78,6 +78,7 @@ def archive(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": [(report, services.report_period(report)) for report in page.object_list],
+            "stalled_ids": {r.pk for r in page.object_list if r.status in WORKING and not services.is_working(r)},
             "query_string": urlencode(filters),
             "may_enter_intake": services.intake_units(request.user).exists(),
             "freeze_after": settings.REPORTS_FREEZE_AFTER_DAYS,

@@ -9,7 +9,7 @@ only queues work, after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -205,14 +205,14 @@ def recipients_reminders(reports: list[Report], day: date | None = None) -> list
     ]
 
 
-def correction_reminders(reports: list[Report], *, actor: User, moment) -> list[Reminder]:
+def correction_reminders(reports: list[Report], *, actor: User, moment: datetime) -> list[Reminder]:
     """A corrected version of frozen reports exists (new Party intake totals): their recipients and
     whoever last asked for them are told, once per version (the key holds the correction's moment)."""
     to = recipients(reports)
     reminders = []
     for report in reports:
         people = to[report.pk] | ({report.requested_by_id} if report.requested_by_id else set())
-        people.discard(actor.pk)  # the one who entered the totals hears when the files are ready
+        people.discard(actor.pk)  # who entered the totals knows (and hears when their unit's files are ready)
         if people:
             reminders.append(
                 Reminder(
@@ -482,6 +482,7 @@ def _correct_reports(unit: Organization, period: Period, actor: User) -> list[Re
         Report.objects.filter(pk=report.pk).update(**fields)
         _enqueue(report.pk)
     if corrected:
-        reminders = correction_reminders(corrected, actor=actor, moment=now)
+        with translation.override(settings.LANGUAGE_CODE):  # for others: in the site's language
+            reminders = correction_reminders(corrected, actor=actor, moment=now)
         transaction.on_commit(lambda: notify(reminders))
     return corrected

@@ -657,6 +657,8 @@ def test_an_abandoned_generation_is_said_to_have_stalled_and_may_be_asked_for_ag
     html = client.get(reverse("reports:report", args=[report.pk])).content.decode()
     assert "report-progress.js" not in html  # nothing polls
     assert 'data-testid="report-stalled"' in html and 'data-testid="regenerate-form"' in html
+    assert html.count('data-testid="status-stalled"') == 1
+    assert 'data-testid="status-stalled"' in client.get(reverse("reports:archive")).content.decode()
 
 
 def test_the_progress_endpoint_and_the_report_page_queries_are_pinned(
