@@ -62,8 +62,10 @@ class Report(models.Model):
     """One report of one kind, for one scope and period: its figures and its files.
 
     Regenerating updates this row (the constraints keep one per kind, scope and period). Once the
-    period has closed, the figures are frozen (`frozen_at`): regenerating re-renders the files from
-    them, so later corrections to the records do not change a report already sent upward.
+    period has closed and its grace has passed (REPORTS_FREEZE_AFTER_DAYS, for entries about its last
+    days), the figures are frozen (`frozen_at`): regenerating re-renders the files from them, so later
+    corrections to the records do not change a report already sent upward. Only the Party's intake
+    totals, entered later by design, are patched into a frozen report (reports/services.py).
     """
 
     kind = models.CharField(_("report"), max_length=12, choices=ReportKind.choices)
