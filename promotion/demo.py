@@ -312,7 +312,8 @@ class PipelineDemo:
 
     def vote(self, place: Place, round: PromotionRound, meeting_on: date, passes: list[bool]) -> list[Nomination]:
         """The branch general meeting: most members present; a candidate passes or falls short."""
-        voting = place.active_members
+        # Entitled to vote is the roster on the meeting day, not today's (members joined since then).
+        voting = services.voting_roster(place.branch, meeting_on)
         present = voting - max(1, voting // 6)
         votes = {}
         nominations = list(round.nominations.listed().order_by("pk"))
