@@ -308,6 +308,21 @@ def celery_transport_settings(redis_url: str, var_dir: Path) -> dict:
     }
 
 
+# The shared cache (the reports' live documents): Redis in production, files under var/ in the embedded
+# mode, so that the web and worker processes see one cache. The test suite swaps in a memory cache per
+# process (tests/conftest.py), so parallel test workers never share entries.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="leagueadmin"),
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
+}
+
 _celery_transport = celery_transport_settings(REDIS_URL, VAR_DIR)
 CELERY_BROKER_URL = _celery_transport["broker_url"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _celery_transport["broker_transport_options"]

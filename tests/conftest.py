@@ -13,6 +13,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 
 from branches.models import Organization, OrganizationKind, PartyOrganization, Role, RoleAssignment, Sector, User
 
@@ -24,8 +25,12 @@ PASSWORD = "Correct-Horse-9-Battery"
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A memory cache of this process, empty for each test: tests (and parallel test workers) never see
+    # each other's entries, as they would in the shared Redis or file cache of the settings.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
 
 
 def _restore_default_honour_titles() -> None:
