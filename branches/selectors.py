@@ -68,26 +68,50 @@ class TreeNode:
     children: list[TreeNode] = field(default_factory=list)
     units_below: int = 0
     branches_below: int = 0
+    has_children: bool = False  # true also when the children are not loaded (opened on demand)
 
 
-def visible_tree(user: User, *, include_dissolved: bool = False) -> list[TreeNode]:
-    """The user's part of the tree as nested nodes, with active sub-unit and branch counts for
-    every node, from one query: counts roll up along the materialized path in memory."""
-    units = Organization.objects.visible_to(user).select_related("party_organization")
+# How many levels of the user's part of the tree the tree page shows at once: the top and the units
+# right below it. Deeper levels are loaded when a unit is opened, so the page costs the same for a
+# township of 40 units and a city district of 6,000.
+TREE_LEVELS = 2
+
+
+def visible_tree(user: User, *, include_dissolved: bool = False, under: Organization | None = None) -> list[TreeNode]:
+    """The user's part of the tree as nested nodes, TREE_LEVELS deep from its top — or, with `under`,
+    the children of that unit, one level — each with its sub-unit and branch counts and whether it has
+    children. Two queries: the path and kind of every unit below, whose counts roll up along the
+    materialized path in memory, then the shown units themselves."""
+    units = Organization.objects.visible_to(user)
     if not include_dissolved:
         units = units.active()
-    nodes = {unit.path: TreeNode(unit) for unit in units}
-    roots: list[TreeNode] = []
+    if under is not None:
+        units = units.filter(path__startswith=under.path, depth__gt=under.depth)
     steplen = Organization.steplen
-    for path, node in nodes.items():  # ordered by path: parents come before children
-        parent = nodes.get(path[:-steplen])
-        (parent.children if parent else roots).append(node)
-        is_branch = node.unit.kind in BRANCH_KINDS
+    levels_below_top: dict[str, int] = {}
+    has_children: set[str] = set()
+    rows = list(units.values_list("path", "kind"))
+    for path, _kind in rows:  # ordered by path: parents come before children
+        parent = path[:-steplen]
+        if parent in levels_below_top:
+            levels_below_top[path] = levels_below_top[parent] + 1
+            has_children.add(parent)
+        else:
+            levels_below_top[path] = 0
+    shown_levels = 1 if under is not None else TREE_LEVELS
+    shown = {path: TreeNode(unit=None) for path, level in levels_below_top.items() if level < shown_levels}
+    for path, kind in rows:
         for depth in range(1, len(path) // steplen):
-            ancestor = nodes.get(path[: depth * steplen])
+            ancestor = shown.get(path[: depth * steplen])
             if ancestor is not None:
                 ancestor.units_below += 1
-                ancestor.branches_below += is_branch
+                ancestor.branches_below += kind in BRANCH_KINDS
+    roots: list[TreeNode] = []
+    for unit in Organization.objects.filter(path__in=shown):
+        node = shown[unit.path]
+        node.unit, node.has_children = unit, unit.path in has_children
+        parent = shown.get(unit.path[:-steplen])
+        (parent.children if parent else roots).append(node)
     return roots
 
 

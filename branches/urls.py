@@ -6,6 +6,7 @@ app_name = "branches"
 
 urlpatterns = [
     path("units/", views.tree, name="tree"),
+    path("units/<int:pk>/children/", views.tree_children, name="tree-children"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
     path("units/<int:parent_pk>/new/", views.unit_create, name="unit-create"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit-edit"),

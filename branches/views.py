@@ -126,6 +126,16 @@ def tree(request: HttpRequest) -> HttpResponse:
     return render(request, "branches/tree.html", {"roots": roots, "show_dissolved": show_dissolved})
 
 
+@login_required
+def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
+    """The units right below one unit, as items of the tree page's list (static/js/unit-tree.js loads
+    them when the unit is opened)."""
+    unit = selectors.get_organization_for_user(request.user, pk)
+    show_dissolved = request.GET.get("dissolved") == "1"
+    nodes = selectors.visible_tree(request.user, include_dissolved=show_dissolved, under=unit)
+    return render(request, "branches/_tree_nodes.html", {"nodes": nodes, "show_dissolved": show_dissolved})
+
+
 def _breadcrumbs(request: HttpRequest, unit, *, include_self: bool = False) -> list[tuple[object, bool]]:
     """Ancestors with whether the user may open them (a secretary sees the names, not the pages)."""
     scope = user_scope(request.user)

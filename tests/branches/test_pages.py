@@ -99,7 +99,7 @@ def test_temporary_passwords_meet_the_policy_and_avoid_look_alike_characters():
     ("persona", "url_name", "limit"),
     [
         ("county_staff", "home", 16),
-        ("county_staff", "branches:tree", 8),
+        ("county_staff", "branches:tree", 9),
         ("county_staff", "branches:party-organizations", 9),
         ("county_staff", "branches:accounts", 10),
         ("security_admin", "branches:sign-ins", 10),

@@ -43,6 +43,11 @@ MATRIX = [
         expect(404, county_staff=200, township_a_staff=200, party_a=200, **SEES_ALL),
     ),
     (
+        "branches:tree-children",
+        "township_a",
+        expect(404, county_staff=200, township_a_staff=200, party_a=200, **SEES_ALL),
+    ),
+    (
         "branches:unit-edit",
         "branch_a1",
         expect(

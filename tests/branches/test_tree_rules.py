@@ -156,18 +156,35 @@ def test_a_deputy_acts_on_behalf_of_the_principal(tree, people):
     assert entry.additional_data == {"on_behalf_of": "township_a_staff"}
 
 
-def test_subtree_counts_come_from_one_query(tree, people, django_assert_num_queries):
+def test_tree_shows_two_levels_with_counts_from_two_queries(tree, people, django_assert_num_queries):
     from branches.selectors import visible_tree
 
     staff = people["county_staff"]
     visible_tree(staff)  # the scope is computed once per request; warm it as a request would
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         roots = visible_tree(staff)
     (county,) = roots
     assert county.units_below == 6
     assert county.branches_below == 3
     township_a = next(n for n in county.children if n.unit.code == "C-A")
     assert (township_a.units_below, township_a.branches_below) == (3, 2)
+    # The third level is loaded when a township is opened, not with the page.
+    assert township_a.has_children and township_a.children == []
+    with django_assert_num_queries(2):
+        below_a = visible_tree(staff, under=township_a.unit)
+    assert [(n.unit.code, n.units_below, n.has_children) for n in below_a] == [("C-A-1", 0, False), ("C-A-G", 1, True)]
+
+
+def test_tree_children_are_loaded_on_demand_in_scope_only(client, tree, people, login):
+    url = reverse("branches:tree-children", args=[tree["township_a"].pk])
+    page = login(people["county_staff"]).get(reverse("branches:tree")).content.decode()
+    assert f'data-children-url="{url}"' in page
+    assert tree["branch_a1"].name not in page
+    children = client.get(url).content.decode()
+    assert tree["branch_a1"].name in children and tree["general_ag"].name in children
+    assert tree["branch_b1"].name not in children
+    login(people["township_b_staff"])
+    assert client.get(url).status_code == 404
 
 
 def test_county_staff_record_party_organizations_and_pair_units_with_them(client, tree, people, login):

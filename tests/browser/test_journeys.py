@@ -120,3 +120,20 @@ def test_township_staff_opens_own_units_but_not_another_townships(transactional_
     response = page.goto(base + reverse("branches:unit", args=[other_branch.pk]))
     assert response is not None and response.status == 404
     expect(page.locator("body")).not_to_contain_text(other_branch.name)
+
+
+def test_county_staff_opens_the_tree_level_by_level(transactional_db, live_server, tree, people, page):
+    """The tree page shows the county and its townships; deeper units load when a unit is opened."""
+    base = live_server.url
+    sign_in(page, base, people["county_staff"].username)
+    page.goto(base + reverse("branches:tree"))
+    township_a, general_ag = tree["township_a"], tree["general_ag"]
+    expect(page.locator(f'ul.tree a[href="{reverse("branches:unit", args=[township_a.pk])}"]')).to_be_visible()
+    branch_link = page.locator(f'ul.tree a[href="{reverse("branches:unit", args=[tree["branch_ag1"].pk])}"]')
+    expect(branch_link).to_have_count(0)
+
+    page.locator(f'a[href="#sub-{township_a.pk}"]').click()
+    expect(page.locator(f"#sub-{township_a.pk}")).to_contain_text(general_ag.name)
+    page.locator(f'a[href="#sub-{general_ag.pk}"]').click()
+    expect(branch_link).to_be_visible()
+    expect(page.locator("ul.tree")).not_to_contain_text(tree["branch_b1"].name)
