@@ -36,10 +36,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bench.suite import Size, load_average
 from branches.activity_selectors import add_months, cadence_of, month_end, month_start, months_between, quarter_start
+from branches.committee_selectors import default_term_years
 from branches.demo import DEMO_PASSWORD, county_code, seed_county, seed_demo_accounts
 from branches.demo_activities import ABSENCE_REASONS, DEFAULT_PLACES, KIND_TOPICS, PLACES, _seed_topics
 from branches.models import (
@@ -48,6 +50,7 @@ from branches.models import (
     Activity,
     ActivityKind,
     Cadence,
+    CommitteeTerm,
     Organization,
     OrganizationKind,
     PartyOrganization,
@@ -945,6 +948,38 @@ class Pipeline:
             copy_rows(model, rows)
 
 
+# Of the units without a term: the share left unrecorded (the committees_unrecorded rule's work) and the
+# share whose term has run out without an election (committee_terms_due's); the rest are in term.
+UNRECORDED_TERM_SHARE, OVERDUE_TERM_SHARE = 0.05, 0.10
+
+
+def term_rows(county: Organization, recorder_id: int, rng: random.Random, today: date) -> list[dict]:
+    """A current committee term (换届 recorded) for most active units of the county that have none,
+    of the unit's configured length, elected at a random day of it."""
+    has_term = CommitteeTerm.objects.current().filter(organization=OuterRef("pk"))
+    rows = []
+    for unit in Organization.objects.filter(path__startswith=county.path).active().exclude(Exists(has_term)):
+        draw = rng.random()
+        if draw < UNRECORDED_TERM_SHARE:
+            continue
+        years = default_term_years(unit)
+        days_in_term = (add_years(today, years) - today).days
+        if draw < UNRECORDED_TERM_SHARE + OVERDUE_TERM_SHARE:
+            elected = add_years(today, -years) - timedelta(days=rng.randint(1, 200))
+        else:
+            elected = today - timedelta(days=rng.randint(0, days_in_term - 1))
+        rows.append(
+            {
+                "organization_id": unit.pk,
+                "starts_on": elected,
+                "length_years": years,
+                "due_on": add_years(elected, years),
+                "recorded_by_id": recorder_id,
+            }
+        )
+    return rows
+
+
 def choose_cases(county: County, pipeline: Pipeline, share: float) -> None:
     """About `share` of each branch's members get a case; candidates are League members of 22 to 27
     with a passing grade (one open round per branch and track: further open-round stories wait in
@@ -1093,6 +1128,8 @@ def _load(size: Size, out: Callable[[str], None]) -> Steps:
             insert_units(organization, rows)
         with steps.step("accounts: secretaries and township staff (COPY)"), transaction.atomic():
             secretaries, staff = ensure_accounts(organization, password_hash)
+        with steps.step("committee terms (COPY)"), transaction.atomic():
+            copy_rows(CommitteeTerm, term_rows(organization, county.staff_id, rng, today))
         # The branches to fill: every active branch without members (the demo county's keep theirs).
         filled = set(in_county.values_list("branch_id", flat=True).distinct())
         committees = sorted(staff, key=len, reverse=True)

@@ -101,6 +101,21 @@ def test_every_case_is_a_story_its_transitions_tell(db, loaded):
         assert report.filed_at <= timezone.now()
 
 
+def test_most_units_have_a_committee_term_of_their_length(db, loaded):
+    from branches.committee_selectors import default_term_years
+    from branches.models import CommitteeTerm
+
+    units = list(Organization.objects.filter(path__startswith=loaded.path).active())
+    terms = {t.organization_id: t for t in CommitteeTerm.objects.current().select_related("organization")}
+    assert 0.8 * len(units) <= len(terms) < len(units)  # a few committees are left unrecorded
+    today = timezone.localdate()
+    assert any(t.due_on <= today for t in terms.values())  # and a few terms have run out
+    for term in terms.values():
+        assert term.length_years == default_term_years(term.organization)
+        assert term.due_on == add_years(term.starts_on, term.length_years)
+        assert term.starts_on <= today
+
+
 def test_attendance_is_the_roll_of_the_day(db, loaded):
     assert Activity.objects.exists()
     wrong = Attendance.objects.exclude(member__branch=F("activity__organization"))
@@ -115,6 +130,7 @@ def test_attendance_is_the_roll_of_the_day(db, loaded):
 def test_foreign_keys_hold_though_the_load_skips_their_triggers(db, loaded):
     checks = {
         "members_member": ("branch_id", "branches_organization"),
+        "branches_committeeterm": ("organization_id", "branches_organization"),
         "branches_attendance": ("member_id", "members_member"),
         "promotion_promotioncase": ("member_id", "members_member"),
         "promotion_casetransition": ("case_id", "promotion_promotioncase"),
