@@ -30,24 +30,27 @@ under way), from dated records, so that regenerating a closed month gives what i
   (reports/selectors.py).
 
 Four queries whatever the number of cases, branches or months: the cases (with their stages at the
-moments compared), their transitions over the two months, the follow-up reports filed, and the talks;
-the last three read the cases through the first as a subquery.
+moments compared, taken in SQL by history.case_stage_at), their transitions over the two months, the
+follow-up reports filed, and the talks; the last three read the cases through the first as a subquery.
+All are read as values, not model instances: building instances was most of the report's time.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from branches.models import Organization, PartyOrganization, subtree_filter
-from members.models import Member, add_years
+from members.models import add_years
 from promotion.due import FOLLOW_UP, follow_up_months
 from promotion.models import (
     FOLLOW_UP_STAGES,
@@ -57,10 +60,12 @@ from promotion.models import (
     PromotionCase,
     Stage,
     Talk,
+    Track,
 )
 from promotion.party_views import HANDED_OVER_STAGES, Validity, validity
 from promotion.selectors import DueReport, follow_up_due_on
 from promotion.services import ACTION_LABELS
+from promotion.workdays import month_start
 from reports.document import Chart, Figure, ReportDocument, Section, Series, Table
 from reports.models import ReportKind
 from reports.periods import MONTH, Period
@@ -124,6 +129,34 @@ class _Step:
         return self.to_stage in DECISION_STAGES and self.from_stage != self.to_stage
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """What the report reads of a handed-over case: the agreed hand-over fields only, never the ID
+    number (issue 5), read as values (model instances cost most of the report's time)."""
+
+    pk: int
+    track: str
+    recommended_on: date
+    valid_until: date | None
+    activist_since: date | None
+    development_on: date | None
+    probationary_on: date | None
+    full_member_on: date | None
+    closed_on: date | None
+    name: str  # the member's
+    left_on: date | None  # the member's leaving date
+    branch_name: str
+    branch_path: str
+    stages: dict[datetime, str | None]  # the case's stage at each moment compared (None: not opened yet)
+
+
+class _AsItStood(NamedTuple):
+    """A case at a past stage, as much of it as the Party page's validity rule reads."""
+
+    stage: str
+    valid_until: date | None
+
+
 @dataclass(frozen=True)
 class _Window:
     """A month as the report reads it: from its first moment to the end of `as_of`."""
@@ -132,31 +165,49 @@ class _Window:
     as_of: date  # the month's last day, or today while it is under way
     start: datetime
     end: datetime
+    # reports_owed's, by the month of the hand-over: the cases handed over in one month owe the same.
+    _owed: dict[date, dict[date, date]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, period: Period, as_of: date) -> _Window:
         return cls(period, as_of, start_of(period.start), end_of(as_of))
 
-    @property
+    # Cached: read for every row of the month.
+    @cached_property
     def reported_month(self) -> date:
         """The month whose follow-up report falls due in this one: the month before."""
         return self.period.previous().start
 
-    @property
+    @cached_property
     def report_due_on(self) -> date:
         return follow_up_due_on(self.reported_month)
 
-    @property
+    @cached_property
+    def report_late_from(self) -> datetime:
+        """The end of the report's due day: a report filed from then on is late."""
+        return end_of(self.report_due_on)
+
+    @cached_property
     def report_falls_due_at(self) -> datetime:
         """The end of the report's due day, or the window's end while that day is to come."""
-        return min(end_of(self.report_due_on), self.end)
+        return min(self.report_late_from, self.end)
+
+    def reports_owed(self, recommended_on: date) -> dict[date, date]:
+        """The follow-up reports owed by `as_of` on a case handed over on `recommended_on`
+        (promotion/due.py's months), oldest first: the month reported on, and its due day."""
+        first = month_start(recommended_on)
+        if first not in self._owed:
+            self._owed[first] = {
+                month: follow_up_due_on(month) for month in follow_up_months(recommended_on, self.as_of)
+            }
+        return self._owed[first]
 
 
 @dataclass
 class _Row:
     """One person of the month, as the month's end saw them."""
 
-    case: PromotionCase
+    case: _Case
     stage: str  # at the month's end
     report_status: str  # of the follow-up report falling due in the month
     filed_at: datetime | None  # when that report was filed, if it was due and filed
@@ -230,6 +281,20 @@ def build_monthly(
 # --- reading the month ---------------------------------------------------------------------------
 
 
+# The case's own fields the report reads (_Case); the member's and the branch's are read beside them.
+_CASE_FIELDS = [
+    "pk",
+    "track",
+    "recommended_on",
+    "valid_until",
+    "activist_since",
+    "development_on",
+    "probationary_on",
+    "full_member_on",
+    "closed_on",
+]
+
+
 def _scope_cases(scope: Organization | PartyOrganization) -> QuerySet[PromotionCase]:
     cases = PromotionCase.objects.filter(recommended_on__isnull=False)
     if isinstance(scope, PartyOrganization):
@@ -262,27 +327,17 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
             | Exists(moved_since)
         )
     )
-    cases = list(
-        in_scope.select_related("member", "branch")
-        # The agreed hand-over fields only: never the ID number (issue 5).
-        .only(
-            "pk",
-            "track",
-            "stage",
-            "created_at",
-            "recommended_on",
-            "valid_until",
-            "activist_since",
-            "development_on",
-            "probationary_on",
-            "full_member_on",
-            "closed_on",
-            "member__name",
-            "member__left_on",
-            "branch__name",
-            "branch__path",
-        )
-    )
+    cases = []
+    for values in in_scope.values(
+        *_CASE_FIELDS,
+        *stage_fields.values(),
+        name=F("member__name"),
+        left_on=F("member__left_on"),
+        branch_name=F("branch__name"),
+        branch_path=F("branch__path"),
+    ):
+        stages = {moment: values.pop(name) for moment, name in stage_fields.items()}
+        cases.append(_Case(**values, stages=stages))
     ids = in_scope.values("pk")
     history: dict[int, list[_Step]] = defaultdict(list)
     for step in (
@@ -306,23 +361,19 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     ):
         talks[case_id].append((held_on, held_by))
     return (
-        _month_view(this, cases, stage_fields, history, filed, talks),
-        _month_view(last, cases, stage_fields, history, filed, talks),
+        _month_view(this, cases, history, filed, talks),
+        _month_view(last, cases, history, filed, talks),
     )
 
 
 def _month_view(
     window: _Window,
-    cases: list[PromotionCase],
-    stage_fields: dict[datetime, str],
+    cases: list[_Case],
     history: dict[int, list[_Step]],
     filed: dict[int, dict[date, datetime]],
     talks: dict[int, list[tuple[date, str]]],
 ) -> _MonthView:
-    def stage(case: PromotionCase, moment: datetime) -> str | None:
-        return getattr(case, stage_fields[moment])
-
-    def changed_stage(case: PromotionCase) -> bool:
+    def changed_stage(case: _Case) -> bool:
         return any(window.start <= s.at < window.end and s.from_stage != s.to_stage for s in history[case.pk])
 
     # Handed over by the end (the hand-over is the only way into these stages), and open when the month
@@ -330,10 +381,10 @@ def _month_view(
     people = [
         case
         for case in cases
-        if stage(case, window.end) in HANDED_OVER_STAGES
-        and (stage(case, window.start) not in TERMINAL_STAGES or changed_stage(case))
+        if case.stages[window.end] in HANDED_OVER_STAGES
+        and (case.stages[window.start] not in TERMINAL_STAGES or changed_stage(case))
     ]
-    people.sort(key=lambda case: (case.branch.path, case.member.name, case.pk))
+    people.sort(key=lambda case: (case.branch_path, case.name, case.pk))
     decisions = sorted(
         (
             step
@@ -350,8 +401,8 @@ def _month_view(
         _row(
             window,
             case,
-            stage(case, window.end),
-            stage(case, window.report_falls_due_at),
+            case.stages[window.end],
+            case.stages[window.report_falls_due_at],
             # Filed by the month's end: a report filed later leaves the month as it was.
             {month: at for month, at in filed[case.pk].items() if at < window.end},
             [
@@ -367,15 +418,15 @@ def _month_view(
     return _MonthView(window, rows, decisions)
 
 
-def _in_league(member: Member, day: date) -> bool:
+def _in_league(case: _Case, day: date) -> bool:
     """Still a member at the end of `day`, by the leaving date (as history.member_on), not today's status:
     after leaving, the case goes on with the Party but the League no longer reports on the person."""
-    return member.left_on is None or member.left_on > day
+    return case.left_on is None or case.left_on > day
 
 
 def _row(
     window: _Window,
-    case: PromotionCase,
+    case: _Case,
     stage: str,
     stage_when_due: str | None,
     filed: dict[date, datetime],
@@ -383,25 +434,24 @@ def _row(
     decisions: list[_Step],
 ) -> _Row:
     """A person's report, talks, decisions and flags as of the month's end."""
-    owed = list(follow_up_months(case.recommended_on, window.as_of))
-    followed_at_end = stage in FOLLOW_UP_STAGES and _in_league(case.member, window.as_of)
+    owed = window.reports_owed(case.recommended_on)
+    followed_at_end = stage in FOLLOW_UP_STAGES and _in_league(case, window.as_of)
     due_on = window.report_due_on
     # Due first, then filed or missing: on a case followed up when the report fell due (a case decided
     # after its due day still owed it) or at the month's end.
     due = window.reported_month in owed and (
-        followed_at_end or (stage_when_due in FOLLOW_UP_STAGES and _in_league(case.member, min(due_on, window.as_of)))
+        followed_at_end or (stage_when_due in FOLLOW_UP_STAGES and _in_league(case, min(due_on, window.as_of)))
     )
     filed_at = filed.get(window.reported_month) if due else None
     if not due:
         status = NOT_DUE
     elif filed_at is not None:
-        status = FILED_LATE if timezone.localdate(filed_at) > due_on else FILED
+        status = FILED_LATE if filed_at >= window.report_late_from else FILED
     else:
         status = MISSING if window.as_of > due_on else PENDING
     overdue = []
     if followed_at_end:
-        for month in owed:
-            month_due_on = follow_up_due_on(month)
+        for month, month_due_on in owed.items():
             if month not in filed and month_due_on < window.as_of:
                 overdue.append(DueReport(FOLLOW_UP, month, month_due_on, (window.as_of - month_due_on).days))
     return _Row(
@@ -417,13 +467,11 @@ def _row(
     )
 
 
-def _as_it_stood(case: PromotionCase, stage: str) -> PromotionCase:
-    """An unsaved copy of the case at a past stage, for the Party page's validity rule. The stage
-    refuses assignment on a loaded case; a new instance takes it."""
-    return PromotionCase(pk=case.pk, stage=stage, valid_until=case.valid_until)
+def _as_it_stood(case: _Case, stage: str) -> _AsItStood:
+    return _AsItStood(stage, case.valid_until)
 
 
-def _time_rules(case: PromotionCase, stage: str) -> list[str]:
+def _time_rules(case: _Case, stage: str) -> list[str]:
     """The Party's own time rules that the recorded decisions break (the same tests as the warnings of
     promotion.services.case_record_party_decision): a year as activist before becoming a development
     candidate, a year of probation before full membership. Only decisions taken by the month's end."""
@@ -469,7 +517,7 @@ def _decision_label(step: _Step) -> str:
     return str(ACTION_LABELS.get(step.action, _stage_label(step.to_stage)))
 
 
-def _decided_on(case: PromotionCase, step: _Step) -> date:
+def _decided_on(case: _Case, step: _Step) -> date:
     return getattr(case, DECIDED_ON_FIELD[step.to_stage]) or timezone.localdate(step.at)
 
 
@@ -518,11 +566,12 @@ def _people_section(month: _MonthView) -> Section:
         _("Party decision this month"),
         _("Flags"),
     ]
+    track_labels = {value: str(label) for value, label in Track.choices}
     table_rows = [
         [
-            row.case.member.name,
-            row.case.branch.name,
-            row.case.get_track_display(),
+            row.case.name,
+            row.case.branch_name,
+            track_labels[row.case.track],
             _stage_label(row.stage),
             _day(row.case.recommended_on),
             _day(row.case.valid_until),
@@ -579,8 +628,8 @@ def _follow_up_section(month: _MonthView) -> Section:
                 [_("Full name"), _("Branch"), _("Report on"), _("Due on"), _("Status")],
                 [
                     [
-                        row.case.member.name,
-                        row.case.branch.name,
+                        row.case.name,
+                        row.case.branch_name,
                         reported_month,
                         due_on.isoformat(),
                         _report_status(row, due_on),
@@ -604,7 +653,7 @@ def _follow_up_section(month: _MonthView) -> Section:
 def _talks_section(month: _MonthView) -> Section:
     talks = sorted(
         (
-            (held_on, row.case.branch.path, row.case.member.name, row, held_by)
+            (held_on, row.case.branch_path, row.case.name, row, held_by)
             for row in month.rows
             for held_on, held_by in row.talks
         ),
@@ -625,7 +674,7 @@ def _talks_section(month: _MonthView) -> Section:
                 _("Talks this month"),
                 [_("Date"), _("Full name"), _("Branch"), _("Talked with by")],
                 [
-                    [held_on.isoformat(), row.case.member.name, row.case.branch.name, held_by]
+                    [held_on.isoformat(), row.case.name, row.case.branch_name, held_by]
                     for held_on, _path, _name, row, held_by in talks
                 ],
             )
@@ -646,8 +695,8 @@ def _decisions_section(month: _MonthView) -> Section:
                 [_("Full name"), _("Branch"), _("Decision"), _("Decided on"), _("Recorded on")],
                 [
                     [
-                        case_of[step.case_id].member.name,
-                        case_of[step.case_id].branch.name,
+                        case_of[step.case_id].name,
+                        case_of[step.case_id].branch_name,
                         _decision_label(step),
                         _decided_on(case_of[step.case_id], step).isoformat(),
                         timezone.localdate(step.at).isoformat(),
@@ -699,8 +748,8 @@ def _overdue_section(month: _MonthView) -> Section:
                 ],
                 [
                     [
-                        row.case.member.name,
-                        row.case.branch.name,
+                        row.case.name,
+                        row.case.branch_name,
                         _stage_label(row.stage),
                         len(row.overdue_reports),
                         _year_month(row.overdue_reports[0].period) if row.overdue_reports else None,
