@@ -14,8 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, DateField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -330,28 +343,24 @@ def _existed_during(unit: Organization, first: date, last: date) -> bool:
     )
 
 
+def _row_count(rows: QuerySet) -> Subquery:
+    """How many rows `rows` (correlated with OuterRef) has, as a scalar subquery: a plain COUNT(*),
+    without the GROUP BY an aggregate would add, so it is 0 (not NULL) when there are none and the
+    database need not read the counted rows' ids."""
+    counted = rows.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
 def with_committee_data(units: QuerySet[Organization]) -> QuerySet[Organization]:
     """Units with what `_has_committee` reads (active members, open seats of the current committee
     term) and the current term's end day, as subqueries of the units' own query."""
-    members = (
-        Member.objects.filter(branch=OuterRef("pk"), status=MemberStatus.ACTIVE)
-        .order_by()
-        .values("branch")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    seats = (
-        CommitteeSeat.objects.filter(term__organization=OuterRef("pk"), term__ended_on__isnull=True, until__isnull=True)
-        .order_by()
-        .values("term__organization")
-        .annotate(n=Count("pk"))
-        .values("n")
+    members = Member.objects.filter(branch=OuterRef("pk"), status=MemberStatus.ACTIVE)
+    seats = CommitteeSeat.objects.filter(
+        term__organization=OuterRef("pk"), term__ended_on__isnull=True, until__isnull=True
     )
     due_on = CommitteeTerm.objects.current().filter(organization=OuterRef("pk")).values("due_on")[:1]
     return units.annotate(
-        active_members=Coalesce(Subquery(members), 0),
-        open_seats=Coalesce(Subquery(seats), 0),
-        term_due_on=Subquery(due_on),
+        active_members=_row_count(members), open_seats=_row_count(seats), term_due_on=Subquery(due_on)
     )
 
 
@@ -360,6 +369,17 @@ def _has_committee(unit: Organization) -> bool:
     has elected a committee all the same. Judged on the branch as it stands (membership is not kept
     month by month), for every month of the table."""
     return unit.active_members >= COMMITTEE_FROM_MEMBERS or unit.open_seats >= COMMITTEE_MIN_SEATS
+
+
+def _checks_in(month: date) -> list[tuple[str, date, tuple[date, ...]]]:
+    """The requirement periods checked in `month`: (cadence, first day, its months). The month itself;
+    in a quarter's last month the quarter; in December the year."""
+    periods = [(Cadence.MONTHLY, month)]
+    if month.month % 3 == 0:
+        periods.append((Cadence.QUARTERLY, quarter_start(month)))
+    if month.month == 12:
+        periods.append((Cadence.YEARLY, date(month.year, 1, 1)))
+    return [(cadence, start, tuple(months_between(start, month))) for cadence, start in periods]
 
 
 def branch_completeness(
@@ -373,7 +393,8 @@ def branch_completeness(
     its last month), yearly kinds once a year (checked in December); a requirement applies only to a
     period the unit existed throughout, and committee meetings only to branches with a committee.
     Units founded after the period or dissolved before it are left out. Four queries, whatever the
-    number of units and months.
+    number of units and months: the database counts the activities of each unit and month (one row
+    per unit and month, a column per kind), Python only reads the counts against the rules.
     """
     today = today or timezone.localdate()
     first_month, last_month = month_start(first_month), month_start(last_month)
@@ -392,22 +413,20 @@ def branch_completeness(
         dissolved_on__lt=first_month
     )
     unit_list = list(with_committee_data(units).order_by("path"))
-    held: dict[tuple[int, date], dict[str, int]] = defaultdict(dict)
-    attendance: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
-    flagged: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])  # late, below quorum
     # Recorded late: on a day more than `late_days()` after the day held (a backdated record made to
     # fill the table at the quarter's end shows as such).
     late_from = ExpressionWrapper(F("held_on") + timedelta(days=late_days()), output_field=DateField())
+    columns = {kind: f"n_{kind}" for kind in ActivityKind.values}
     aggregate = (
         Activity.objects.not_voided()
         .filter(organization__in=units.values("pk"), held_on__gte=counted_from, held_on__lte=period_end)
         .annotate(month=TruncMonth("held_on"))
         .order_by()
-        .values("organization_id", "month", "kind")
+        .values("organization_id", "month")
         .annotate(
-            n=Count("pk"),
-            present=Sum("present_count"),
-            absent=Sum("absent_count"),
+            **{column: Count("pk", filter=Q(kind=kind)) for kind, column in columns.items()},
+            present=Coalesce(Sum("present_count"), 0),
+            absent=Coalesce(Sum("absent_count"), 0),
             late=Count("pk", filter=Q(created_at__date__gt=late_from)),
             below_quorum=Count(
                 "pk",
@@ -415,13 +434,15 @@ def branch_completeness(
             ),
         )
     )
+    # (unit id, month) → kind → activities held; attendance (present, expected); (late, below quorum)
+    held: dict[tuple[int, date], dict[str, int]] = {}
+    attendance: dict[tuple[int, date], tuple[int, int]] = {}
+    flagged: dict[tuple[int, date], tuple[int, int]] = {}
     for row in aggregate:
         key = (row["organization_id"], row["month"])
-        held[key][row["kind"]] = row["n"]
-        attendance[key][0] += row["present"] or 0
-        attendance[key][1] += (row["present"] or 0) + (row["absent"] or 0)
-        flagged[key][0] += row["late"]
-        flagged[key][1] += row["below_quorum"]
+        held[key] = {kind: row[column] for kind, column in columns.items() if row[column]}
+        attendance[key] = (row["present"], row["present"] + row["absent"])
+        flagged[key] = (row["late"], row["below_quorum"])
 
     county_paths = {county_of(unit) for unit in unit_list}
     topics = {
@@ -437,35 +458,37 @@ def branch_completeness(
             .filter(organization__in=units.values("pk"), themed_day_topic__in=[t.pk for t in topics.values()])
             .order_by()
             .values("organization_id", "themed_day_topic_id")
-            .annotate(first=Min("created_at"))
+            .annotate(first=Min(TruncDate("created_at")))  # the local day, as timezone.localdate
         )
         for row in recorded:
-            first_recorded[(row["organization_id"], row["themed_day_topic_id"])] = timezone.localdate(row["first"])
+            first_recorded[(row["organization_id"], row["themed_day_topic_id"])] = row["first"]
 
-    def count_in(unit_id: int, kind: str, first: date, last: date) -> int:
-        return sum(held[(unit_id, month)].get(kind, 0) for month in months_between(first, last))
-
+    # What depends on the month alone, worked out once: its last day, the periods checked in it.
+    month_ends = {month: month_end(month) for month in months}
+    checks = {month: _checks_in(month) if month <= today else [] for month in months}
+    no_activity: dict[str, int] = {}
     rows = []
     for unit in unit_list:
         has_committee = _has_committee(unit)
+        kinds_required = {
+            cadence: [k for k in kinds if has_committee or k != ActivityKind.COMMITTEE_MEETING]
+            for cadence, kinds in required.items()
+        }
+        county = county_of(unit)
         row = BranchRow(unit, has_committee=has_committee, term_status=term_status(unit.term_due_on, today))
         for month in months:
-            end = month_end(month)
+            end = month_ends[month]
             outstanding: list[str] = []
             checked: list[str] = []
-            if month <= today:
-                periods = [(Cadence.MONTHLY, month)]
-                if month.month % 3 == 0:
-                    periods.append((Cadence.QUARTERLY, quarter_start(month)))
-                if month.month == 12:
-                    periods.append((Cadence.YEARLY, date(month.year, 1, 1)))
-                for cadence, start in periods:
-                    if _existed_throughout(unit, start, end):
-                        kinds = [k for k in required[cadence] if has_committee or k != ActivityKind.COMMITTEE_MEETING]
-                        checked += kinds
-                        outstanding += [k for k in kinds if not count_in(unit.pk, k, start, month)]
+            for cadence, start, period in checks[month]:
+                if _existed_throughout(unit, start, end):
+                    kinds = kinds_required[cadence]
+                    checked += kinds
+                    outstanding += [
+                        k for k in kinds if not any(held.get((unit.pk, m), no_activity).get(k) for m in period)
+                    ]
             applicable = _existed_during(unit, month, end)
-            topic = topics.get((county_of(unit), month)) if applicable else None
+            topic = topics.get((county, month)) if applicable else None
             present, expected = attendance.get((unit.pk, month), (0, 0))
             late, quorum = flagged.get((unit.pk, month), (0, 0))
             row.cells.append(

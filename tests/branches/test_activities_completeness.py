@@ -170,6 +170,20 @@ def test_monthly_kinds_each_month_quarterly_ones_once_a_quarter(tree, people, br
     assert rows["C-B-1"].silent and rows["C-B-1"].missing_total == 3 * 2 + 2  # two monthly kinds, two quarterly
 
 
+def test_a_month_counts_each_kind_as_often_as_held_and_sums_attendance_over_kinds(tree, people, branches):
+    a1, staff = tree["branch_a1"], people["county_staff"]
+    held(a1, K.COMMITTEE_MEETING, date(2026, 2, 3), staff, present=3, absent=0)
+    held(a1, K.COMMITTEE_MEETING, date(2026, 2, 24), staff, present=2, absent=1)
+    held(a1, K.VOLUNTEER, date(2026, 2, 14), staff, present=5, absent=5)
+    mistaken = held(a1, K.THEMED_DAY, date(2026, 2, 10), staff, present=9, absent=0)
+    services.activity_void(activity=mistaken, reason="录错了支部", actor=staff)
+    held(a1, K.THEMED_DAY, date(2026, 3, 2), staff, present=9, absent=1)  # the next month
+    (feb,) = table_for(branches, date(2026, 2, 1), date(2026, 2, 1))["C-A-1"].cells
+    assert feb.held == {K.COMMITTEE_MEETING: 2, K.VOLUNTEER: 1} and feb.held_total == 3
+    assert (feb.present, feb.expected) == (10, 16)
+    assert feb.missing == (K.THEMED_DAY,)
+
+
 def test_a_quarter_is_counted_whole_even_when_the_period_starts_inside_it(tree, people, branches):
     a1 = tree["branch_a1"]
     held(a1, K.LEAGUE_CLASS, date(2026, 1, 15), people["county_staff"])
