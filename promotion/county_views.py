@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from functools import reduce
+from operator import or_
 from urllib.parse import urlencode
 
 from auditlog.models import LogEntry
@@ -106,8 +108,11 @@ def _overview_units(user: User) -> list[Organization]:
     units = Organization.objects.active().order_by("path")
     if user.is_superuser:
         return list(units.filter(depth=2))
-    parents = user_scope(user).managed_paths
-    return [unit for unit in units.subtree_of(parents) if unit.path[: -Organization.steplen] in parents]
+    children = [
+        Q(path__startswith=parent, depth=len(parent) // Organization.steplen + 1)
+        for parent in user_scope(user).managed_paths
+    ]
+    return list(units.filter(reduce(or_, children))) if children else []
 
 
 @login_required
@@ -164,7 +169,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     year = _year(request, today)
     committees = _plan_committees(request.user)
     planned = set(PromotionPlan.objects.filter(committee__in=committees, year=year).values_list("committee", flat=True))
-    progress = selectors.county_overview(committees, year=year, day=today).plan if committees else []
+    progress = selectors.plan_progress(committees, year)
     rows = [(committee, committee.pk in planned, tracks) for committee, tracks in _plan_totals(committees, progress)]
     return render(
         request,
@@ -202,7 +207,7 @@ def plan_edit(request: HttpRequest, committee_pk: int, year: int) -> HttpRespons
         else:
             messages.success(request, _("The plan has been saved."))
             return redirect(f"{reverse('promotion:plans')}?year={year}")
-    progress = selectors.county_overview([committee], year=year, day=today).plan
+    progress = selectors.plan_progress([committee], year)
     actual = {(item.organization.pk, item.track): item.actual for item in progress}
     return render(
         request,

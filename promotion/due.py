@@ -12,7 +12,9 @@ the case page, the report forms and the county's overview.
 
 A report on a period is due once the period has ended, by the configured day (cultivation_due_on,
 follow_up_due_on). The cases come as a queryset: the reports filed are read with it as a subquery,
-never with a list of ids.
+never with a list of ids. The rule is said twice, side by side: in Python on cases read (the reports
+missing, by period: owed_reports, due_reports), and as a query expression (how many are overdue:
+overdue_reports) for counting over all the cases of a county in the database.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from datetime import date
 from typing import Literal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, Count, Expression, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractQuarter, ExtractYear, Greatest
 from django.utils.translation import gettext as _
 
 from members.models import Member, MemberStatus
@@ -85,14 +88,16 @@ def follow_up_months(recommended_on: date, day: date) -> Iterator[date]:
 
 # Which cases owe reports of a kind at all, said twice side by side: as a query condition (cases read
 # for the reminders) and on cases already read (the pages', read with what else they show).
-def _owing(cases: QuerySet[PromotionCase], kind: str) -> QuerySet[PromotionCase]:
+def _owing_condition(kind: str) -> Q:
     if kind == CULTIVATION:
-        return cases.filter(stage__in=CULTIVATION_STAGES)
+        return Q(stage__in=CULTIVATION_STAGES)
     if kind == FOLLOW_UP:
-        return cases.filter(
-            stage__in=FOLLOW_UP_STAGES, recommended_on__isnull=False, member__status=MemberStatus.ACTIVE
-        )
+        return Q(stage__in=FOLLOW_UP_STAGES, recommended_on__isnull=False, member__status=MemberStatus.ACTIVE)
     raise ValueError(f"unknown report kind {kind!r}")
+
+
+def _owing(cases: QuerySet[PromotionCase], kind: str) -> QuerySet[PromotionCase]:
+    return cases.filter(_owing_condition(kind))
 
 
 def _owes(case: PromotionCase, kind: str, left: set[int]) -> bool:
@@ -188,3 +193,64 @@ def due_reports(
             if reports := _missing(case, kind, filed, day, None):
                 missing.setdefault(case.pk, []).extend(reports)
     return missing
+
+
+# --- the rule as a query expression ----------------------------------------------------------------
+# Periods are numbered (a quarter: year × 4 + quarter − 1; a month: year × 12 + month − 1), so that the
+# periods a case owes are a range: from the first (as in cultivation_quarters, follow_up_months) to the
+# last whose due day has passed on `day`. The reports missing are the range's length less the reports
+# filed in it (one a period at most: the models' unique constraints).
+
+
+def _quarter_number(year, quarter):  # ints or expressions
+    return year * 4 + quarter - 1
+
+
+def _month_number(year, month):
+    return year * 12 + month - 1
+
+
+def _first_quarter(party_applied_on: Expression) -> Expression:
+    """The quarter after the application's (cultivation_quarters)."""
+    return _quarter_number(ExtractYear(party_applied_on), ExtractQuarter(party_applied_on)) + 1
+
+
+def _first_month(recommended_on: Expression) -> Expression:
+    """The recommendation's month (follow_up_months)."""
+    return _month_number(ExtractYear(recommended_on), ExtractMonth(recommended_on))
+
+
+def _last_overdue_quarter(day: date) -> int:
+    """The last quarter whose report is overdue on `day` (due before it)."""
+    number = _quarter_number(*workdays.quarter_of(day))
+    while cultivation_due_on(number // 4, number % 4 + 1) >= day:
+        number -= 1
+    return number
+
+
+def _last_overdue_month(day: date) -> int:
+    number = _month_number(day.year, day.month)
+    while follow_up_due_on(date(number // 12, number % 12 + 1, 1)) >= day:
+        number -= 1
+    return number
+
+
+def _overdue(kind: str, day: date) -> Expression:
+    """How many reports of `kind` a case owes on `day` past their due day (0 if it owes none of that kind)."""
+    if kind == CULTIVATION:
+        first, last, case_date = _first_quarter, _last_overdue_quarter(day), "party_applied_on"
+        filed = CultivationReport.objects.alias(number=_quarter_number(F("year"), F("quarter")))
+    else:
+        first, last, case_date = _first_month, _last_overdue_month(day), "recommended_on"
+        filed = FollowUpReport.objects.alias(number=_month_number(ExtractYear("month"), ExtractMonth("month")))
+    in_range = filed.filter(case=OuterRef("pk"), number__gte=first(OuterRef(case_date)), number__lte=last)
+    filed_count = Subquery(in_range.order_by().values("case").annotate(n=Count("pk")).values("n"))
+    owed = Greatest(Value(last) - first(F(case_date)) + 1, Value(0))
+    return Case(When(_owing_condition(kind), then=owed - Coalesce(filed_count, 0)), default=Value(0))
+
+
+def overdue_reports(day: date) -> Expression:
+    """How many reports a case owes on `day` past their due day, both kinds: the overdue reports of
+    due_reports, as an expression to annotate or filter cases with (`Q(overdue__gt=0)`), so that a
+    county's cases are counted in the database."""
+    return _overdue(CULTIVATION, day) + _overdue(FOLLOW_UP, day)

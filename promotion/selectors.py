@@ -9,21 +9,21 @@ rows are fetched once and grouped in Python, never one query per row.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
 from members.models import Member
-from promotion import eligibility, workdays
+from promotion import due, eligibility, workdays
 from promotion.due import DueReport, due_reports
 from promotion.due import cultivation_due_on as cultivation_due_on
 from promotion.due import follow_up_due_on as follow_up_due_on
@@ -277,48 +277,34 @@ FUNNEL = [
 
 def county_overview(units: Iterable[Organization], *, year: int, day: date) -> CountyOverview:
     """The pipeline across `units` (one row each: the county's township-level committees, say): open
-    cases by stage, overdue reports, time in the current stage, the year's funnel by the dates recorded
-    on the cases (distinct members at each step), and the yearly plans' targets against what was
-    recommended. Six queries."""
+    cases by stage, cases with overdue reports, time in the current stage, the year's funnel by the dates
+    recorded on the cases (distinct members at each step), and the yearly plans' targets against what
+    was recommended. Counted in the database, whatever the number of cases: five queries."""
     units = list(units)
-    paths = [unit.path for unit in units]
-    in_units = PromotionCase.objects.filter(subtree_filter(paths, "branch__path"))
-    open_cases = list(
-        in_units.open()
-        .select_related("branch", "member")
-        .only("pk", "stage", "stage_since", "party_applied_on", "recommended_on", "branch__path", "member__status")
+    in_units = PromotionCase.objects.filter(subtree_filter([unit.path for unit in units], "branch__path"))
+    open_cases = in_units.open()
+    counts: dict[int, dict[str, int]] = {unit.pk: defaultdict(int) for unit in units}
+    overdue_by_unit: dict[int, int] = defaultdict(int)
+    by_unit_and_stage = (
+        open_cases.alias(overdue=due.overdue_reports(day))
+        .annotate(unit=_unit_of(units))
+        .values("unit", "stage")
+        .annotate(cases=Count("pk"), with_overdue=Count("pk", filter=Q(overdue__gt=0)))
     )
-    due = due_reports(in_units.open(), day, loaded=open_cases)
-    overdue = {case_id for case_id, reports in due.items() if any(r.overdue for r in reports)}
-    counts: dict[str, dict[str, int]] = {unit.path: defaultdict(int) for unit in units}
-    overdue_by_unit: dict[str, int] = defaultdict(int)
-    waiting: dict[str, list[int]] = defaultdict(list)
-    for case in open_cases:
-        unit_path = _owner(case.branch.path, paths)
-        counts[unit_path][case.stage] += 1
-        overdue_by_unit[unit_path] += case.pk in overdue
-        waiting[case.stage].append((day - _local_day(case.stage_since)).days)
+    for group in by_unit_and_stage:
+        counts[group["unit"]][group["stage"]] += group["cases"]
+        overdue_by_unit[group["unit"]] += group["with_overdue"]
     rows = [
         OverviewRow(
             unit,
-            {stage: counts[unit.path][stage] for stage in OPEN_STAGE_ORDER},
-            sum(counts[unit.path].values()),
-            overdue_by_unit[unit.path],
+            {stage: counts[unit.pk][stage] for stage in OPEN_STAGE_ORDER},
+            sum(counts[unit.pk].values()),
+            overdue_by_unit[unit.pk],
         )
         for unit in units
     ]
     totals = {stage: sum(row.counts[stage] for row in rows) for stage in OPEN_STAGE_ORDER}
-    time_in_stage = [
-        StageTime(
-            stage,
-            Stage(stage).label,
-            len(waiting[stage]),
-            statistics.median(waiting[stage]) if waiting[stage] else None,
-            round(statistics.fmean(waiting[stage]), 1) if waiting[stage] else None,
-        )
-        for stage in OPEN_STAGE_ORDER
-    ]
-    plan = _plan_progress(units, in_units, year)
+    plan = plan_progress(units, year)
     # People, not cases: a member whose activist-track case continued on the development track has two
     # cases (both recommended, say) and counts once at each step.
     funnel_counts = in_units.aggregate(
@@ -341,20 +327,57 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
         stages=[(stage, Stage(stage).label) for stage in OPEN_STAGE_ORDER],
         rows=rows,
         totals=totals,
-        time_in_stage=time_in_stage,
+        time_in_stage=_time_in_stage(open_cases, day),
         funnel=funnel,
         plan=plan,
     )
 
 
-def _owner(path: str, unit_paths: list[str]) -> str:
-    """The unit (of those given) whose subtree holds `path`: the deepest that does."""
-    return max((p for p in unit_paths if path.startswith(p)), key=len)
+def _unit_of(units: list[Organization]) -> Case:
+    """The unit (of those given) whose subtree holds the case's branch: the deepest that does."""
+    deepest_first = sorted(units, key=lambda unit: len(unit.path), reverse=True)
+    return Case(
+        *[When(branch__path__startswith=unit.path, then=Value(unit.pk)) for unit in deepest_first],
+        output_field=IntegerField(),
+    )
 
 
-def _plan_progress(units: list[Organization], in_units: QuerySet[PromotionCase], year: int) -> list[PlanProgress]:
-    """Each target of the year's plans of the committees in `units`, against the cases recommended on
-    its track in the year under its unit. Two queries."""
+def _time_in_stage(open_cases: QuerySet[PromotionCase], day: date) -> list[StageTime]:
+    """Days in the current stage, by stage: the cases counted by the (local) day they entered it."""
+    entered: dict[str, list[tuple[int, int]]] = defaultdict(list)  # stage → (days in it, cases)
+    for group in open_cases.values("stage", since=TruncDate("stage_since")).annotate(cases=Count("pk")):
+        entered[group["stage"]].append(((day - group["since"]).days, group["cases"]))
+    times = []
+    for stage in OPEN_STAGE_ORDER:
+        cases = sum(n for _days, n in entered[stage])
+        times.append(
+            StageTime(
+                stage,
+                Stage(stage).label,
+                cases,
+                _median(entered[stage]) if cases else None,
+                round(sum(days * n for days, n in entered[stage]) / cases, 1) if cases else None,
+            )
+        )
+    return times
+
+
+def _median(counted: list[tuple[int, int]]) -> float:
+    """The median of values given with how many times each occurs (at least one)."""
+    total = sum(n for _value, n in counted)
+    middle = [(total - 1) // 2, total // 2]  # the positions of the middle one or two, from 0
+    found, seen = [], 0
+    for value, n in sorted(counted):
+        seen += n
+        while middle and middle[0] < seen:
+            found.append(value)
+            middle.pop(0)
+    return sum(found) / 2
+
+
+def plan_progress(units: Iterable[Organization], year: int) -> list[PlanProgress]:
+    """Each target of the year's plans of the committees in `units` (and under them), against the
+    members recommended on its track in the year under its unit. Two queries."""
     paths = [unit.path for unit in units]
     targets = list(
         PlanTarget.objects.filter(plan__year=year)
@@ -364,21 +387,25 @@ def _plan_progress(units: list[Organization], in_units: QuerySet[PromotionCase],
     )
     if not targets:
         return []
-    # Members, not cases (a member recommended twice on a track in a year counts once).
-    recommended = set(in_units.filter(recommended_on__year=year).values_list("branch__path", "track", "member_id"))
+    recommended = (
+        PromotionCase.objects.filter(subtree_filter(paths, "branch__path"), recommended_on__year=year)
+        .values_list("branch__path", "track", "member_id")
+        .distinct()
+    )
+    # Members, not cases (a member recommended twice on a track in a year counts once), under each unit
+    # above their branch.
+    step = Organization.steplen
+    members_under: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for path, track, member in recommended:
+        for end in range(step, len(path) + 1, step):
+            members_under[(path[:end], track)].add(member)
     return [
         PlanProgress(
             committee=t.plan.committee,
             organization=t.organization,
             track=t.track,
             target=t.target,
-            actual=len(
-                {
-                    member
-                    for path, track, member in recommended
-                    if track == t.track and path.startswith(t.organization.path)
-                }
-            ),
+            actual=len(members_under[(t.organization.path, t.track)]),
         )
         for t in targets
     ]

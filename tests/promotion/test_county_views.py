@@ -107,7 +107,7 @@ def test_the_overview_s_queries_do_not_grow_with_the_pipeline(
 ):
     client = login(people["county_staff"])
     client.get(OVERVIEW)
-    with django_assert_max_num_queries(14) as small:
+    with django_assert_max_num_queries(12) as small:
         client.get(OVERVIEW)
     small_count = len(small.captured_queries)  # now: a later request clears the log
     for i in range(10):
@@ -214,10 +214,10 @@ def test_the_plan_pages_queries_do_not_grow_with_the_plans(login, tree, people, 
     edit = reverse("promotion:plan-edit", args=[tree["township_a"].pk, 2026])
     client.post(edit, {f"target_{tree['branch_a1'].pk}_activist": "1", "note": ""})
     client.get(PLANS)
-    with django_assert_max_num_queries(14) as small_list:
+    with django_assert_max_num_queries(11) as small_list:
         client.get(PLANS)
     small_list_count = len(small_list.captured_queries)
-    with django_assert_max_num_queries(16) as small_edit:
+    with django_assert_max_num_queries(13) as small_edit:
         client.get(edit)
     small_edit_count = len(small_edit.captured_queries)
     for i in range(8):

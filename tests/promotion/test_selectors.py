@@ -2,6 +2,7 @@
 number of cases (measured at two sizes)."""
 
 from datetime import date, datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -257,7 +258,29 @@ def test_the_overview_takes_a_fixed_number_of_queries(tree, people, populate):
         committee=tree["township_a"], year=2026, created_by=people["county_staff"]
     ).targets.create(organization=tree["branch_a1"], track="activist", target=2)
     units = [tree["township_a"], tree["township_b"]]
-    _constant(populate, lambda: selectors.county_overview(units, year=2026, day=TODAY), 6)
+    _constant(populate, lambda: selectors.county_overview(units, year=2026, day=TODAY), 5)
+
+
+def test_the_overview_counts_in_the_database_without_reading_the_cases(tree, people, populate):
+    """Counted in groups, not case by case in Python: a county's thousands of cases are never loaded."""
+    populate(5)
+    units = [tree["township_a"], tree["township_b"]]
+    with mock.patch.object(PromotionCase, "from_db", side_effect=AssertionError("a case was read")):
+        overview = selectors.county_overview(units, year=2026, day=TODAY)
+    assert sum(row.total for row in overview.rows) == 15
+
+
+def test_the_time_in_stage_is_the_median_and_the_average_of_the_days(tree, people):
+    recorder = people["county_staff"]
+    for i, days in enumerate([4, 6, 10, 10, 1]):
+        member = eligible_member(tree["branch_a1"], f"审{i}", recorder=recorder)
+        case = at_stage(make_case(member, recorder=recorder), Stage.IN_REVIEW if days > 1 else Stage.RETURNED)
+        PromotionCase.objects.filter(pk=case.pk).update(stage_since=NOW - timedelta(days=days))
+    times = {t.stage: t for t in selectors.county_overview([tree["township_a"]], year=2026, day=TODAY).time_in_stage}
+    assert (times[Stage.IN_REVIEW].cases, times[Stage.IN_REVIEW].median_days) == (4, 8)
+    assert times[Stage.IN_REVIEW].average_days == 7.5
+    assert (times[Stage.RETURNED].median_days, times[Stage.RETURNED].average_days) == (1, 1)
+    assert (times[Stage.CULTIVATION].cases, times[Stage.CULTIVATION].median_days) == (0, None)
 
 
 # --- a case's timeline -----------------------------------------------------------------------------------
