@@ -5,7 +5,7 @@ staff, and their decisions, one case or several at once. Each case goes through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +25,7 @@ from branches.models import COMMITTEE_KINDS, Organization, Sector, User
 from promotion import selectors, services
 from promotion.county_views import require_staff
 from promotion.forms import ReviewDecisionForm
-from promotion.models import Nomination, Objection, PromotionCase, Stage
+from promotion.models import Nomination, Objection, PromotionCase, Stage, Track
 from promotion.views import PAGE_SIZE
 
 
@@ -52,45 +52,51 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     townships = _township_choices(request.user)
     filters = _filters(request, townships)
     township = next((t for t in townships if str(t.pk) == filters["township"]), None)
-    cases = selectors.review_queue(
+    cases = selectors.review_cases(
         request.user, township=township, sector=filters["sector"] or None, order=filters["order"] or "waiting"
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = _queue_rows(page.object_list)
     query_string = urlencode({key: value for key, value in filters.items() if value})
     # Where a decision brings the reviewer back: this page of the queue, with its filters and order.
     here = urlencode(
         {key: value for key, value in filters.items() if value} | ({"page": page.number} if page.number > 1 else {})
     )
+    back = f"{reverse('promotion:review-queue')}?{here}" if here else reverse("promotion:review-queue")
     return render(
         request,
         "promotion/review/queue.html",
         {
             "page": page,
-            "rows": rows,
+            "rows": _queue_rows(selectors.review_items(page.object_list), back),
             "filters": filters,
             "waiting_days": settings.PROMOTION_RULES["review_waiting_days"],
             "townships": townships,
             "sectors": Sector.choices,
             "query_string": query_string,
             "form": ReviewDecisionForm(),
-            "back": f"{reverse('promotion:review-queue')}?{here}" if here else reverse("promotion:review-queue"),
+            "back": back,
         },
     )
 
 
 @dataclass(frozen=True)
 class QueueRow:
-    """A case on the queue with what the branch sent up: its vote, the opinions, the publicity."""
+    """A case on the queue with what the branch sent up (its vote, the opinions, the publicity), and
+    what the page shows of it worked out once for the page, not by lookups in each row."""
 
-    item: selectors.ReviewItem
+    case: PromotionCase
+    track: str
+    days_waiting: int
+    committee: Organization | None
+    review_url: str  # with the way back to this page of the queue
+    case_url: str
     nomination: Nomination | None
     favourable: int
     unfavourable: int
     objections: list[Objection]
 
 
-def _queue_rows(items: list[selectors.ReviewItem]) -> list[QueueRow]:
+def _queue_rows(items: list[selectors.ReviewItem], back: str) -> list[QueueRow]:
     """The page's cases with their latest listing, its round, opinions and objections (three queries
     for the page, whatever its length)."""
     cases = [item.case for item in items]
@@ -102,14 +108,32 @@ def _queue_rows(items: list[selectors.ReviewItem]) -> list[QueueRow]:
             to_attr="listed_nominations",
         ),
     )
+    tracks = dict(Track.choices)
+    # The page's one reverse() of each link: each row only puts its id in.
+    review_start, review_end = reverse("promotion:review-case", args=[0]).rsplit("0", 1)
+    case_start, case_end = reverse("promotion:case", args=[0]).rsplit("0", 1)
+    back_query = f"?back={quote(back, safe='')}"
     rows = []
     for item in items:
-        nominations = sorted(item.case.listed_nominations, key=lambda n: n.pk, reverse=True)
+        case = item.case
+        nominations = sorted(case.listed_nominations, key=lambda n: n.pk, reverse=True)
         nomination = nominations[0] if nominations else None
         opinions = list(nomination.opinions.all()) if nomination else []
         favourable = sum(1 for opinion in opinions if opinion.favourable)
-        objections = list(nomination.objections.all()) if nomination else []
-        rows.append(QueueRow(item, nomination, favourable, len(opinions) - favourable, objections))
+        rows.append(
+            QueueRow(
+                case=case,
+                track=tracks.get(case.track, case.track),
+                days_waiting=item.days_waiting,
+                committee=item.committee,
+                review_url=f"{review_start}{case.pk}{review_end}{back_query}",
+                case_url=f"{case_start}{case.pk}{case_end}",
+                nomination=nomination,
+                favourable=favourable,
+                unfavourable=len(opinions) - favourable,
+                objections=list(nomination.objections.all()) if nomination else [],
+            )
+        )
     return rows
 
 

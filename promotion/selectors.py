@@ -145,23 +145,24 @@ REVIEW_ORDERS = {
 }
 
 
-def review_queue(
-    user: User,
-    *,
-    township: Organization | None = None,
-    sector: str | None = None,
-    order: str = "waiting",
-    day: date | None = None,
-) -> list[ReviewItem]:
+def review_cases(
+    user: User, *, township: Organization | None = None, sector: str | None = None, order: str = "waiting"
+) -> QuerySet[PromotionCase]:
     """The cases waiting for review that the user may review (township staff: their subtree; county
-    staff: the county), with how long each has waited. Two queries."""
-    day = day or timezone.localdate()
+    staff: the county), in the order asked; a page of them is read with review_items."""
     cases = reviewable_by(user, PromotionCase.objects.filter(stage=Stage.IN_REVIEW))
     if township is not None:
         cases = cases.filter(branch__path__startswith=township.path)
     if sector:
         cases = cases.filter(branch__sector=sector)
-    rows = list(cases.select_related("member", "branch").order_by(*REVIEW_ORDERS.get(order, REVIEW_ORDERS["waiting"])))
+    return cases.select_related("member", "branch").order_by(*REVIEW_ORDERS.get(order, REVIEW_ORDERS["waiting"]))
+
+
+def review_items(cases: Iterable[PromotionCase], day: date | None = None) -> list[ReviewItem]:
+    """The cases (of review_cases) with how long each has waited and the committee above it. Reads
+    the cases, then one query."""
+    day = day or timezone.localdate()
+    rows = list(cases)
     committees = committees_above(case.branch for case in rows)
     return [
         ReviewItem(case, (day - _local_day(case.stage_since)).days, committees.get(case.branch.path)) for case in rows

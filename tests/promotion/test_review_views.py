@@ -2,6 +2,7 @@
 one case or several at once (each through the service, each reported), and the query count."""
 
 from datetime import date
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -83,7 +84,7 @@ def test_no_one_but_the_reviewers_above_decides_by_posting(login, people, waitin
 def test_township_staff_see_their_cases_longest_waiting_first(login, people, waiting):
     response = login(people["township_a_staff"]).get(QUEUE)
     body = response.content.decode()
-    assert [row.item.case.pk for row in response.context["rows"]] == [waiting["a1"].pk, waiting["ag1"].pk]
+    assert [row.case.pk for row in response.context["rows"]] == [waiting["a1"].pk, waiting["ag1"].pk]
     assert "乙一" not in body
     assert "等待 12 天" in body  # over the 7 days allowed: flagged
     assert "出席 9 人（应到 10 人）；赞成 7，反对 1，弃权 1" in body
@@ -94,13 +95,13 @@ def test_township_staff_see_their_cases_longest_waiting_first(login, people, wai
 def test_county_staff_see_the_whole_county_and_filter_it(login, tree, people, waiting):
     client = login(people["county_staff"])
     everything = client.get(QUEUE).context["rows"]
-    assert {row.item.case.pk for row in everything} == {case.pk for case in waiting.values()}
+    assert {row.case.pk for row in everything} == {case.pk for case in waiting.values()}
     township_b = client.get(QUEUE, {"township": tree["township_b"].pk}).context["rows"]
-    assert [row.item.case.pk for row in township_b] == [waiting["b1"].pk]
+    assert [row.case.pk for row in township_b] == [waiting["b1"].pk]
     schools = client.get(QUEUE, {"sector": Sector.SCHOOL}).context["rows"]
-    assert [row.item.case.pk for row in schools] == [waiting["ag1"].pk]
+    assert [row.case.pk for row in schools] == [waiting["ag1"].pk]
     recent = client.get(QUEUE, {"order": "recent"}).context["rows"]
-    assert [row.item.case.pk for row in recent] == [waiting["ag1"].pk, waiting["b1"].pk, waiting["a1"].pk]
+    assert [row.case.pk for row in recent] == [waiting["ag1"].pk, waiting["b1"].pk, waiting["a1"].pk]
 
 
 def test_a_filter_that_makes_no_sense_is_dropped(login, tree, people, waiting):
@@ -124,6 +125,17 @@ def test_the_queue_s_queries_do_not_grow_with_its_length(login, tree, people, wa
         case_in_review(tree["branch_b1"], f"乙{i}", recorder=people["county_staff"], objection=True)
     with django_assert_max_num_queries(small_count):
         assert len(client.get(QUEUE).context["rows"]) == 15
+
+
+def test_the_queue_reads_only_its_page_of_cases(login, people, waiting, monkeypatch):
+    """A long queue is paged in the database: the cases of other pages are counted, not read."""
+    monkeypatch.setattr(review_views, "PAGE_SIZE", 2)
+    client = login(people["county_staff"])
+    client.get(QUEUE)
+    with mock.patch.object(PromotionCase, "from_db", autospec=True, side_effect=PromotionCase.from_db) as read:
+        response = client.get(QUEUE)
+    assert (len(response.context["rows"]), read.call_count) == (2, 2)
+    assert response.context["page"].paginator.count == 3
 
 
 # --- decisions -----------------------------------------------------------------------------------
@@ -221,7 +233,7 @@ def test_after_deciding_on_one_case_the_reviewer_is_back_on_the_same_page_of_the
     filters = {"sector": Sector.VILLAGE, "order": "recent", "page": "2"}
     queue = client.get(QUEUE, filters)
     (row,) = queue.context["rows"]
-    assert row.item.case == waiting["a1"]
+    assert row.case == waiting["a1"]
     back = f"{QUEUE}?{urlencode(filters)}"
     review_url = f"{reverse('promotion:review-case', args=[waiting['a1'].pk])}?{urlencode({'back': back})}"
     assert f'href="{escape(review_url)}"' in queue.content.decode()
