@@ -207,6 +207,12 @@ class Member(models.Model):
         return self.status == MemberStatus.ACTIVE
 
 
+def choice_labels(field_name: str) -> dict[str, str]:
+    """A member field's choices as value → label in the current language: built once for a list or
+    an export, where get_<field>_display() would rebuild and translate them for every cell."""
+    return {value: str(label) for value, label in Member._meta.get_field(field_name).flatchoices}
+
+
 def years_between(start: date, end: date) -> int:
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Evaluation, Member, Registration, add_years
-from tests.conftest import make_member
+from tests.conftest import add, make_member
 
 
 def names(response) -> set[str]:
@@ -80,6 +80,80 @@ def test_filter_by_unit_takes_its_subtree(client, tree, people, login, roster):
     assert names(response) == {"青年甲", "青年乙", "学生丙"}
 
 
+def unit_select(response) -> str:
+    """The HTML of the unit filter's <select>."""
+    html = response.content.decode()
+    start = html.index('<select name="unit"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_the_unit_filter_renders_only_the_chosen_unit(client, tree, people, login, roster):
+    """Never every unit in scope (thousands in a city): the others are searched as the user types."""
+    login(people["county_staff"])
+    select = unit_select(client.get(reverse("members:list")))
+    assert select.count("<option") == 1 and 'value=""' in select
+    assert reverse("members:unit-choices") in select
+    select = unit_select(client.get(reverse("members:list"), {"unit": tree["branch_ag1"].pk}))
+    assert select.count("<option") == 2
+    assert f'value="{tree["branch_ag1"].pk}" selected' in select
+    assert "甲镇中学九年级团支部" in select and "甲镇中学团总支" in select  # the unit and its parent
+    assert "乙一村团支部" not in select
+
+
+def test_a_unit_out_of_scope_is_refused_and_never_widens_the_list(client, tree, people, login, roster):
+    login(people["township_a_staff"])
+    response = client.get(reverse("members:list"), {"unit": tree["branch_b1"].pk})
+    assert "unit" in response.context["filters"].form.errors
+    assert names(response) == {"青年甲", "青年乙", "学生丙"}  # township A's members, nobody of B1
+    assert "乙一村团支部" not in unit_select(response)
+
+
+def unit_choices(client, q: str = "") -> list[dict]:
+    response = client.get(reverse("members:unit-choices"), {"q": q})
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def test_unit_choices_match_the_name_in_scope_in_tree_order(client, tree, people, login):
+    login(people["county_staff"])
+    found = unit_choices(client, "团支部")
+    assert [c["name"] for c in found] == ["甲一村团支部", "甲镇中学九年级团支部", "乙一村团支部"]
+    assert found[1]["value"] == str(tree["branch_ag1"].pk)
+    assert "甲镇中学九年级团支部" in found[1]["text"] and "甲镇中学团总支" in found[1]["text"]
+    assert unit_choices(client, "团总支")[0]["name"] == "甲镇中学团总支"
+    assert unit_choices(client, "没有这个") == []
+    # Nothing typed: the top of the tree first.
+    assert [c["name"] for c in unit_choices(client)][:3] == [
+        "共青团测试县委员会",
+        "共青团甲镇委员会",
+        "共青团乙镇委员会",
+    ]
+    assert unit_choices(client)[0]["text"] == "共青团测试县委员会"  # no parent to show
+    login(people["township_a_staff"])
+    assert [c["name"] for c in unit_choices(client, "团支部")] == ["甲一村团支部", "甲镇中学九年级团支部"]
+    assert unit_choices(client, "乙") == []
+
+
+def test_unit_choices_leave_out_dissolved_units_and_stop_at_twenty(client, tree, people, login):
+    tree["branch_b1"].dissolved_on = date(2024, 1, 1)
+    tree["branch_b1"].save()
+    for i in range(25):
+        add(tree["township_b"], name=f"乙{i:02d}村团支部", code=f"C-B-{i + 10}", kind="branch", sector="village")
+    login(people["county_staff"])
+    found = unit_choices(client, "乙")
+    assert len(found) == 20 and "乙一村团支部" not in {c["name"] for c in found}
+
+
+def test_unit_choices_need_a_bounded_number_of_queries(client, tree, people, login, django_assert_max_num_queries):
+    for i in range(30):
+        add(tree["township_b"], name=f"乙{i:02d}村团支部", code=f"C-B-{i + 10}", kind="branch", sector="village")
+    login(people["county_staff"])
+    unit_choices(client)  # warm the session
+    # The session and its idle clock, the user, their roles, and one query for the units.
+    with django_assert_max_num_queries(7):
+        assert len(unit_choices(client, "团支部")) == 20
+
+
 def test_an_invalid_filter_is_dropped_with_a_message_and_never_widens_the_list(client, tree, people, login, roster):
     login(people["county_staff"])
     response = client.get(reverse("members:list"), {"unit": 999999, "sex": "F"})
@@ -125,6 +199,7 @@ def test_the_list_needs_a_bounded_number_of_queries_at_county_size(
         {},
         {"status": "all"},
         {"status": "all", "page": 150},
+        {"status": "all", "unit": tree["township_a"].pk, "page": 2},
         {"status": "all", "grade": "basic", "registered": "no", "age": "18-22", "q": "团员0"},
     ]:
         with django_assert_max_num_queries(11):
