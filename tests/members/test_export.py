@@ -6,6 +6,7 @@ import io
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from branches.models import RoleAssignment
@@ -77,3 +78,27 @@ def test_the_csv_has_a_bom_and_follows_the_filters(client, tree, exporters, logi
     rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
     assert [row[0] for row in rows[1:]] == ["乙镇"]
     assert rows[1][3] == roster[2].id_number_masked
+
+
+CHOICE_COLUMNS = {
+    "性别": "sex",
+    "民族": "ethnicity",
+    "团内职务": "league_post",
+    "政治面貌": "political_status",
+    "学历": "education",
+    "职业": "occupation",
+    "状态": "status",
+}
+
+
+@pytest.mark.parametrize("league_post", ["secretary", ""])
+def test_choice_columns_read_as_on_the_members_page(client, tree, exporters, login, league_post):
+    """The labels come from one dictionary per column for the whole export: the same words as the
+    member's page shows, in the user's language."""
+    member = make_member(tree["branch_a1"], "标签", sex="F", league_post=league_post, political_status="party")
+    response = login(exporters["county_staff"]).get(reverse("members:export"), {"format": "xlsx"})
+    header, row = _xlsx(response)
+    with translation.override("zh-hans"):
+        for column, field in CHOICE_COLUMNS.items():
+            assert row[header.index(column)] == getattr(member, f"get_{field}_display")(), column
+    assert row[header.index("年龄")] == member.age
