@@ -13,15 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr, TruncDate
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branches.models import COMMITTEE_KINDS, Organization, User, subtree_filter
+from branches.models import COMMITTEE_KINDS, Organization, User
 from members.models import Member
 from promotion import due, eligibility, workdays
 from promotion.due import DueReport, due_reports
@@ -282,19 +285,23 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
     recorded on the cases (distinct members at each step), and the yearly plans' targets against what
     was recommended. Counted in the database, whatever the number of cases: five queries."""
     units = list(units)
-    in_units = PromotionCase.objects.filter(subtree_filter([unit.path for unit in units], "branch__path"))
+    in_units = PromotionCase.objects.filter(_under(units, "branch__path"))
     open_cases = in_units.open()
     counts: dict[int, dict[str, int]] = {unit.pk: defaultdict(int) for unit in units}
     overdue_by_unit: dict[int, int] = defaultdict(int)
+    # Grouped by the branch's path cut at each unit path's length; each group then goes to the deepest
+    # unit among its prefixes (a prefix that is no unit's path is the subtree of none).
+    unit_at = {unit.path: unit.pk for unit in units}
+    cuts = {f"cut{length}": Substr("branch__path", 1, length) for length in sorted(_path_lengths(units), reverse=True)}
     by_unit_and_stage = (
         open_cases.alias(overdue=due.overdue_reports(day))
-        .annotate(unit=_unit_of(units))
-        .values("unit", "stage")
+        .values("stage", **cuts)
         .annotate(cases=Count("pk"), with_overdue=Count("pk", filter=Q(overdue__gt=0)))
     )
     for group in by_unit_and_stage:
-        counts[group["unit"]][group["stage"]] += group["cases"]
-        overdue_by_unit[group["unit"]] += group["with_overdue"]
+        unit = next(unit_at[group[cut]] for cut in cuts if group[cut] in unit_at)
+        counts[unit][group["stage"]] += group["cases"]
+        overdue_by_unit[unit] += group["with_overdue"]
     rows = [
         OverviewRow(
             unit,
@@ -334,12 +341,22 @@ def county_overview(units: Iterable[Organization], *, year: int, day: date) -> C
     )
 
 
-def _unit_of(units: list[Organization]) -> Case:
-    """The unit (of those given) whose subtree holds the case's branch: the deepest that does."""
-    deepest_first = sorted(units, key=lambda unit: len(unit.path), reverse=True)
-    return Case(
-        *[When(branch__path__startswith=unit.path, then=Value(unit.pk)) for unit in deepest_first],
-        output_field=IntegerField(),
+def _path_lengths(units: Iterable[Organization]) -> dict[int, list[str]]:
+    """The units' paths by length."""
+    lengths: dict[int, list[str]] = defaultdict(list)
+    for unit in units:
+        lengths[len(unit.path)].append(unit.path)
+    return lengths
+
+
+def _under(units: Iterable[Organization], field: str) -> Q:
+    """Rows whose `field` (a path) lies in the subtree of one of `units`: its first characters are one
+    of their paths. subtree_filter's LIKE per unit is the same condition, but a county's hundred and
+    more township-level units then took longer to compile into SQL than the query took to run."""
+    return reduce(
+        or_,
+        (Q(In(Substr(field, 1, length), paths)) for length, paths in _path_lengths(units).items()),
+        Q(pk__in=[]),
     )
 
 
@@ -379,17 +396,17 @@ def _median(counted: list[tuple[int, int]]) -> float:
 def plan_progress(units: Iterable[Organization], year: int) -> list[PlanProgress]:
     """Each target of the year's plans of the committees in `units` (and under them), against the
     members recommended on its track in the year under its unit. Two queries."""
-    paths = [unit.path for unit in units]
+    units = list(units)
     targets = list(
         PlanTarget.objects.filter(plan__year=year)
-        .filter(subtree_filter(paths, "plan__committee__path"))
+        .filter(_under(units, "plan__committee__path"))
         .select_related("plan__committee", "organization")
         .order_by("plan__committee__path", "organization__path", "track")
     )
     if not targets:
         return []
     recommended = (
-        PromotionCase.objects.filter(subtree_filter(paths, "branch__path"), recommended_on__year=year)
+        PromotionCase.objects.filter(_under(units, "branch__path"), recommended_on__year=year)
         .values_list("branch__path", "track", "member_id")
         .distinct()
     )

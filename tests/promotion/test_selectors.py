@@ -257,6 +257,13 @@ def test_the_overview_counts_stages_by_township_and_the_year_s_funnel(tree, peop
     assert len(cases) == 15
 
 
+def test_a_case_counts_in_the_deepest_unit_holding_it(tree, people, populate):
+    """Units given at different depths, one inside another: each case counts once, in the innermost."""
+    populate(5)
+    overview = selectors.county_overview([tree["township_a"], tree["branch_a1"]], year=2026, day=TODAY)
+    assert [(row.unit, row.total) for row in overview.rows] == [(tree["township_a"], 5), (tree["branch_a1"], 5)]
+
+
 def test_the_overview_takes_a_fixed_number_of_queries(tree, people, populate):
     PromotionPlan.objects.create(
         committee=tree["township_a"], year=2026, created_by=people["county_staff"]
