@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 
 from branches.activity_selectors import BranchRow
 from branches.models import Organization, subtree_filter
-from members.models import Transfer, TransferStatus
+from members.models import Member, Transfer, TransferStatus
 from reports.periods import Period
 from reports.quarterly.history import member_branch_path_at, start_of
 
 # Lists in the report (units, branches) show this many rows at most, with a note of the total.
 LIST_CAP = 50
+# A subtree with less than this share of all units finds its members by index (Context.near_scope).
+INDEX_FIRST_BELOW = 0.2
 
 
 def share(part: int | float, whole: int | float) -> float | None:
@@ -105,17 +107,27 @@ class Context:
     def in_scope(self, field: str = "path") -> Q:
         return subtree_filter([self.unit.path], field)
 
+    @cached_property
+    def small_part_of_the_tree(self) -> bool:
+        """Whether the subtree holds less than INDEX_FIRST_BELOW of all the units in the database (a
+        township of a county, a county of a province): how `near_scope` finds its members. One query."""
+        return len(self.units) < INDEX_FIRST_BELOW * Organization.objects.count()
+
     def near_scope(self, queryset: QuerySet, *, member: str = "") -> QuerySet:
-        """Rows of `queryset` (Members, or rows reaching a member by the lookup `member`) that may have
-        been in the subtree in the period, by what an index answers: the member's branch today is in
-        it, or they moved out of it since the period began. Narrows the rows before the correlated
-        subqueries of history.py are evaluated on them (a township's report reads its own members, not
-        the county's)."""
-        ref = f"{member}__" if member else ""
+        """Rows of `queryset` (Members, or rows reaching a member by the lookup `member`) whose member
+        may have been in the subtree in the period: their branch today is in it, or they moved out of
+        it since the period began. Narrows the rows before the correlated subqueries of history.py are
+        evaluated on them (a township's report reads its own members, not the county's).
+
+        The same set in two shapes, for the database's sake. For a small part of the tree, a list of
+        ids each found by an index (the subtree's units by path and their members by branch, the
+        transfers by date), so that a county of a province reads its own members, not the province's.
+        For most of the tree, the two conditions ORed on the members' rows, which the database tests
+        reading the members table through: faster, then, than fetching most of its rows one by one —
+        and the id list's size is unknown to the planner, so it would fetch them so."""
         moved_out = (
             Transfer.objects.filter(
                 self.in_scope("from_branch__path"),
-                member=OuterRef(member or "pk"),
                 status=TransferStatus.COMPLETED,
                 to_branch__isnull=False,
                 decided_at__gte=start_of(self.period.start),
@@ -123,6 +135,12 @@ class Context:
             .exclude(self.in_scope("to_branch__path"))
             .order_by()
         )
+        if self.small_part_of_the_tree:
+            members = Member.objects.filter(self.in_scope("branch__path")).order_by().values("pk")
+            ids = members.union(moved_out.values("member_id"), all=True)
+            return queryset.filter(**{f"{member or 'pk'}__in": ids})
+        ref = f"{member}__" if member else ""
+        moved_out = moved_out.filter(member=OuterRef(member or "pk"))
         return queryset.filter(self.in_scope(f"{ref}branch__path") | Exists(moved_out))
 
     def where_members_were(self, queryset: QuerySet, *, member: str = "") -> QuerySet:
