@@ -26,7 +26,9 @@ have written it: a case's stage at a past moment is read from its transitions on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from branches.models import Organization, OrganizationKind, PartyOrganization, Sector, User
@@ -53,8 +55,13 @@ def history(case: PromotionCase, *steps: tuple[str, str, str, datetime]) -> None
     )
 
 
+def step(action: str, source: str, target: str, day: date, hour: int = 10) -> tuple[str, str, str, datetime]:
+    """A transition recorded at `hour` o'clock on `day`."""
+    return (action, source, target, moment(day, hour))
+
+
 def hand_over(at: date) -> tuple[str, str, str, datetime]:
-    return ("hand_over", Stage.APPROVED, Stage.RECOMMENDED, moment(at))
+    return step("hand_over", Stage.APPROVED, Stage.RECOMMENDED, at)
 
 
 def reports(case: PromotionCase, *filed: tuple[date, date], recorder: User) -> None:
@@ -66,13 +73,13 @@ def reports(case: PromotionCase, *filed: tuple[date, date], recorder: User) -> N
         FollowUpReport.objects.filter(pk=report.pk).update(filed_at=moment(filed_on, 16))
 
 
-def monthly(case: PromotionCase, first: date, last: date, *, recorder: User) -> None:
-    """A report on every month from `first` to `last`, each filed on the 5th of the month after."""
+def every_month(first: date, last: date) -> list[tuple[date, date]]:
+    """Reports on every month from `first` to `last`, each filed on the 5th of the month after."""
     months, month = [], first
     while month <= last:
         months.append((month, next_month_start(month).replace(day=5)))
         month = next_month_start(month)
-    reports(case, *months, recorder=recorder)
+    return months
 
 
 def talk(case: PromotionCase, held_on: date, held_by: str, *, recorder: User) -> Talk:
@@ -82,145 +89,134 @@ def talk(case: PromotionCase, held_on: date, held_by: str, *, recorder: User) ->
 def handed(
     branch: Organization,
     name: str,
-    party: PartyOrganization,
     recommended_on: date,
     stage: str,
     *steps: tuple[str, str, str, datetime],
+    party: PartyOrganization,
     recorder: User,
+    filed: Iterable[tuple[date, date]] = (),
+    talks: Iterable[tuple[date, str]] = (),
     **fields,
 ) -> PromotionCase:
+    """A case handed over to `party` on `recommended_on`, at `stage` now: its transitions after the
+    hand-over, its follow-up reports `filed` ((month reported on, day filed)) and its `talks`
+    ((held on, held by)); opened 60 days before the hand-over unless `created_at` says otherwise."""
     fields.setdefault("created_at", moment(recommended_on - timedelta(days=60)))
     case = handed_over_case(
         branch, name, recorder=recorder, party=party, stage=stage, recommended_on=recommended_on, **fields
     )
     history(case, hand_over(recommended_on), *steps)
+    reports(case, *filed, recorder=recorder)
+    for held_on, held_by in talks:
+        talk(case, held_on, held_by, recorder=recorder)
     return case
+
+
+def approved(branch: Organization, name: str, day: date, *, recorder: User) -> PromotionCase:
+    """A case approved on `day` and not handed over."""
+    case = make_case(eligible_member(branch, name, recorder=recorder), recorder=recorder)
+    history(case, step("approve", Stage.IN_REVIEW, Stage.APPROVED, day))
+    return at_stage(case, Stage.APPROVED)
 
 
 def county_cases(tree: dict, recorder: User) -> dict[str, PromotionCase]:
     a1, ag1, b1 = tree["branch_a1"], tree["branch_ag1"], tree["branch_b1"]
-    party_a, party_b = tree["party_a"], tree["party_b"]
-    cases = {}
-    cases["王一"] = handed(
-        a1,
-        "王一",
-        party_a,
-        date(2026, 3, 2),
-        Stage.ACTIVIST,
-        ("move", Stage.RECOMMENDED, Stage.RECOMMENDED, moment(date(2026, 5, 15))),
-        ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2026, 6, 3))),
-        recorder=recorder,
-        activist_since=date(2026, 6, 3),
-    )
-    reports(
-        cases["王一"],
-        (date(2026, 3, 1), date(2026, 4, 8)),
-        (date(2026, 4, 1), date(2026, 5, 8)),
-        (date(2026, 5, 1), date(2026, 6, 5)),
-        recorder=recorder,
-    )
-    for held_on, held_by in [
-        (date(2026, 4, 15), "团支部书记"),
-        (date(2026, 5, 12), "李书记"),
-        (date(2026, 5, 20), "团支部书记"),
-    ]:
-        talk(cases["王一"], held_on, held_by, recorder=recorder)
-
-    cases["李二"] = handed(
-        a1,
-        "李二",
-        party_a,
-        date(2025, 12, 1),
-        Stage.DEVELOPMENT,
-        ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2026, 1, 10))),
-        ("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, moment(date(2026, 6, 5))),
-        recorder=recorder,
-        activist_since=date(2026, 1, 8),
-        development_on=date(2026, 6, 5),
-    )
-    monthly(cases["李二"], date(2025, 12, 1), date(2026, 3, 1), recorder=recorder)
-
-    cases["张三"] = handed(
-        ag1,
-        "张三",
-        party_a,
-        date(2026, 2, 2),
-        Stage.DEVELOPMENT,
-        ("party_names_development_candidate", Stage.RECOMMENDED, Stage.DEVELOPMENT, moment(date(2026, 5, 18))),
-        recorder=recorder,
-        track=Track.DEVELOPMENT,
-        activist_since=date(2024, 3, 1),
-        development_on=date(2026, 5, 15),
-    )
-    reports(
-        cases["张三"],
-        (date(2026, 2, 1), date(2026, 3, 5)),
-        (date(2026, 3, 1), date(2026, 4, 5)),
-        (date(2026, 4, 1), date(2026, 5, 14)),
-        recorder=recorder,
-    )
-
-    cases["赵四"] = handed(a1, "赵四", party_a, date(2024, 7, 16), Stage.RECOMMENDED, recorder=recorder)
-    monthly(cases["赵四"], date(2024, 7, 1), date(2026, 5, 1), recorder=recorder)
-
-    cases["钱五"] = handed(
-        ag1,
-        "钱五",
-        party_a,
-        date(2023, 9, 4),
-        Stage.FULL_MEMBER,
-        ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2023, 10, 9))),
-        ("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, moment(date(2024, 10, 14))),
-        ("party_admits_probationary", Stage.DEVELOPMENT, Stage.PROBATIONARY, moment(date(2025, 4, 20))),
-        ("party_confirms_full_member", Stage.PROBATIONARY, Stage.FULL_MEMBER, moment(date(2026, 4, 12))),
-        recorder=recorder,
-        activist_since=date(2023, 10, 9),
-        development_on=date(2024, 10, 14),
-        probationary_on=date(2025, 4, 20),
-        full_member_on=date(2026, 4, 10),
-        closed_on=date(2026, 4, 10),
-    )
-
-    cases["孙六"] = handed(a1, "孙六", party_a, date(2026, 5, 20), Stage.RECOMMENDED, recorder=recorder)
-    talk(cases["孙六"], date(2026, 5, 10), "团支部书记", recorder=recorder)
-    talk(cases["孙六"], date(2026, 5, 25), "李书记", recorder=recorder)
-
-    cases["郑九"] = handed(
-        a1,
-        "郑九",
-        party_a,
-        date(2026, 1, 5),
-        Stage.WITHDRAWN,
-        ("withdraw", Stage.RECOMMENDED, Stage.WITHDRAWN, moment(date(2026, 5, 6))),
-        recorder=recorder,
-        closed_on=date(2026, 5, 6),
-    )
-    monthly(cases["郑九"], date(2026, 1, 1), date(2026, 3, 1), recorder=recorder)
-
-    cases["冯十"] = handed(
-        a1,
-        "冯十",
-        party_a,
-        date(2024, 4, 1),
-        Stage.LAPSED,
-        ("lapse", Stage.RECOMMENDED, Stage.LAPSED, moment(date(2026, 4, 1), hour=2)),
-        recorder=recorder,
-        closed_on=date(2026, 4, 1),
-    )
-
-    approved = make_case(eligible_member(a1, "周七", recorder=recorder), recorder=recorder)
-    history(approved, ("approve", Stage.IN_REVIEW, Stage.APPROVED, moment(date(2026, 5, 10))))
-    cases["周七"] = at_stage(approved, Stage.APPROVED)
-
-    cases["陈十一"] = handed(ag1, "陈十一", party_b, date(2026, 4, 1), Stage.RECOMMENDED, recorder=recorder)
-    reports(cases["陈十一"], (date(2026, 4, 1), date(2026, 5, 6)), recorder=recorder)
-
-    cases["吴八"] = handed(b1, "吴八", party_b, date(2026, 3, 2), Stage.RECOMMENDED, recorder=recorder)
-    reports(
-        cases["吴八"], (date(2026, 3, 1), date(2026, 4, 5)), (date(2026, 4, 1), date(2026, 5, 5)), recorder=recorder
-    )
-    talk(cases["吴八"], date(2026, 5, 6), "团支部书记", recorder=recorder)
-    return cases
+    to_a = partial(handed, party=tree["party_a"], recorder=recorder)
+    to_b = partial(handed, party=tree["party_b"], recorder=recorder)
+    cases = [
+        to_a(
+            a1,
+            "王一",
+            date(2026, 3, 2),
+            Stage.ACTIVIST,
+            step("move", Stage.RECOMMENDED, Stage.RECOMMENDED, date(2026, 5, 15)),
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2026, 6, 3)),
+            activist_since=date(2026, 6, 3),
+            filed=[
+                (date(2026, 3, 1), date(2026, 4, 8)),
+                (date(2026, 4, 1), date(2026, 5, 8)),
+                (date(2026, 5, 1), date(2026, 6, 5)),
+            ],
+            talks=[(date(2026, 4, 15), "团支部书记"), (date(2026, 5, 12), "李书记"), (date(2026, 5, 20), "团支部书记")],
+        ),
+        to_a(
+            a1,
+            "李二",
+            date(2025, 12, 1),
+            Stage.DEVELOPMENT,
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2026, 1, 10)),
+            step("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, date(2026, 6, 5)),
+            activist_since=date(2026, 1, 8),
+            development_on=date(2026, 6, 5),
+            filed=every_month(date(2025, 12, 1), date(2026, 3, 1)),
+        ),
+        to_a(
+            ag1,
+            "张三",
+            date(2026, 2, 2),
+            Stage.DEVELOPMENT,
+            step("party_names_development_candidate", Stage.RECOMMENDED, Stage.DEVELOPMENT, date(2026, 5, 18)),
+            track=Track.DEVELOPMENT,
+            activist_since=date(2024, 3, 1),
+            development_on=date(2026, 5, 15),
+            filed=[
+                (date(2026, 2, 1), date(2026, 3, 5)),
+                (date(2026, 3, 1), date(2026, 4, 5)),
+                (date(2026, 4, 1), date(2026, 5, 14)),
+            ],
+        ),
+        to_a(a1, "赵四", date(2024, 7, 16), Stage.RECOMMENDED, filed=every_month(date(2024, 7, 1), date(2026, 5, 1))),
+        to_a(
+            ag1,
+            "钱五",
+            date(2023, 9, 4),
+            Stage.FULL_MEMBER,
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2023, 10, 9)),
+            step("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, date(2024, 10, 14)),
+            step("party_admits_probationary", Stage.DEVELOPMENT, Stage.PROBATIONARY, date(2025, 4, 20)),
+            step("party_confirms_full_member", Stage.PROBATIONARY, Stage.FULL_MEMBER, date(2026, 4, 12)),
+            activist_since=date(2023, 10, 9),
+            development_on=date(2024, 10, 14),
+            probationary_on=date(2025, 4, 20),
+            full_member_on=date(2026, 4, 10),
+            closed_on=date(2026, 4, 10),
+        ),
+        to_a(
+            a1,
+            "孙六",
+            date(2026, 5, 20),
+            Stage.RECOMMENDED,
+            talks=[(date(2026, 5, 10), "团支部书记"), (date(2026, 5, 25), "李书记")],
+        ),
+        to_a(
+            a1,
+            "郑九",
+            date(2026, 1, 5),
+            Stage.WITHDRAWN,
+            step("withdraw", Stage.RECOMMENDED, Stage.WITHDRAWN, date(2026, 5, 6)),
+            closed_on=date(2026, 5, 6),
+            filed=every_month(date(2026, 1, 1), date(2026, 3, 1)),
+        ),
+        to_a(
+            a1,
+            "冯十",
+            date(2024, 4, 1),
+            Stage.LAPSED,
+            step("lapse", Stage.RECOMMENDED, Stage.LAPSED, date(2026, 4, 1), hour=2),
+            closed_on=date(2026, 4, 1),
+        ),
+        approved(a1, "周七", date(2026, 5, 10), recorder=recorder),
+        to_b(ag1, "陈十一", date(2026, 4, 1), Stage.RECOMMENDED, filed=[(date(2026, 4, 1), date(2026, 5, 6))]),
+        to_b(
+            b1,
+            "吴八",
+            date(2026, 3, 2),
+            Stage.RECOMMENDED,
+            filed=[(date(2026, 3, 1), date(2026, 4, 5)), (date(2026, 4, 1), date(2026, 5, 5))],
+            talks=[(date(2026, 5, 6), "团支部书记")],
+        ),
+    ]
+    return {case.member.name: case for case in cases}
 
 
 def more_cases(tree: dict, recorder: User, count: int) -> None:
@@ -239,15 +235,15 @@ def more_cases(tree: dict, recorder: User, count: int) -> None:
                     sector=Sector.VILLAGE,
                 )
             )
-        case = handed(
+        handed(
             branches[-1],
             f"测试{n:02d}",
-            tree["party_a"],
             date(2026, 1, 5),
             Stage.ACTIVIST,
-            ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2026, 5, 11))),
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2026, 5, 11)),
+            party=tree["party_a"],
             recorder=recorder,
             activist_since=date(2026, 5, 11),
+            filed=every_month(date(2026, 1, 1), date(2026, 4, 1)),
+            talks=[(date(2026, 5, 21), "团支部书记")],
         )
-        monthly(case, date(2026, 1, 1), date(2026, 4, 1), recorder=recorder)
-        talk(case, date(2026, 5, 21), "团支部书记", recorder=recorder)

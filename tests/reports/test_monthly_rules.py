@@ -22,7 +22,7 @@ from reports.document import ReportDocument
 from reports.monthly import VALIDITY_WARNING_DAYS, build_monthly
 from reports.periods import Period
 from tests.promotion.staff_helpers import handed_over_case
-from tests.reports.monthly_data import NOW, TODAY, county_cases, handed, moment, monthly, reports
+from tests.reports.monthly_data import NOW, TODAY, county_cases, every_month, handed, moment, reports, step
 
 A1, AG1 = "甲一村团支部", "甲镇中学九年级团支部"
 TO_ACTIVIST = "Applicant → activist (推荐为入党积极分子人选)"
@@ -153,9 +153,9 @@ def test_a_case_opened_after_the_month_is_not_in_it(tree, people, cases):
     handed(
         tree["branch_a1"],
         "补录",
-        tree["party_a"],
         date(2026, 3, 2),
         Stage.RECOMMENDED,
+        party=tree["party_a"],
         recorder=people["secretary_a1"],
         created_at=NOW,
     )
@@ -174,21 +174,21 @@ def test_a_report_counts_only_where_it_was_due(tree, people, cases):
     18 May (recorded the 20th), owed it and did not file it: missing, though no longer followed up."""
     recorder = people["secretary_a1"]
     reports(cases["郑九"], (date(2026, 4, 1), date(2026, 5, 8)), recorder=recorder)
-    admitted = handed(
+    handed(
         tree["branch_ag1"],
         "曹十三",
-        tree["party_a"],
         date(2025, 10, 8),
         Stage.PROBATIONARY,
-        ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2025, 11, 3))),
-        ("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, moment(date(2026, 1, 12))),
-        ("party_admits_probationary", Stage.DEVELOPMENT, Stage.PROBATIONARY, moment(date(2026, 5, 20))),
+        step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2025, 11, 3)),
+        step("party_names_development_candidate", Stage.ACTIVIST, Stage.DEVELOPMENT, date(2026, 1, 12)),
+        step("party_admits_probationary", Stage.DEVELOPMENT, Stage.PROBATIONARY, date(2026, 5, 20)),
+        party=tree["party_a"],
         recorder=recorder,
         activist_since=date(2024, 11, 1),
         development_on=date(2026, 1, 12),
         probationary_on=date(2026, 5, 18),
+        filed=every_month(date(2025, 10, 1), date(2026, 3, 1)),
     )
-    monthly(admitted, date(2025, 10, 1), date(2026, 3, 1), recorder=recorder)
     document = build(tree["party_a"])
     rows = people_rows(document)
     assert rows["郑九"][6] == "Not due"
@@ -213,11 +213,15 @@ def test_a_report_counts_only_where_it_was_due(tree, people, cases):
 def test_validity_is_flagged_as_on_the_party_organization_s_page(tree, people, cases):
     """A recommendation of 21 August 2024 ends on 20 August 2026: 81 days after May's end, within the
     Party organizer's page's 'expiring' (promotion.party_views.validity), so flagged here too."""
-    recorder = people["secretary_a1"]
-    expiring = handed(
-        tree["branch_a1"], "卫十五", tree["party_a"], date(2024, 8, 21), Stage.RECOMMENDED, recorder=recorder
+    handed(
+        tree["branch_a1"],
+        "卫十五",
+        date(2024, 8, 21),
+        Stage.RECOMMENDED,
+        party=tree["party_a"],
+        recorder=people["secretary_a1"],
+        filed=every_month(date(2024, 8, 1), date(2026, 4, 1)),
     )
-    monthly(expiring, date(2024, 8, 1), date(2026, 4, 1), recorder=recorder)
     document = build(tree["party_a"])
     assert people_rows(document)["卫十五"][10] == "Validity ends in 81 days"
     assert figure(document, "overdue", "Validity ending within 90 days") == 2  # 赵四 and 卫十五
@@ -235,21 +239,20 @@ def test_the_warning_matches_the_party_organization_s_page(tree, people, clock):
 def test_a_case_continued_on_the_development_track(tree, people, cases):
     """褚十四, an activist since October, goes on on the development track on 12 May (the activist-track
     case closes as continued): May lists the continuation with the decisions; June no longer has him."""
-    recorder = people["secretary_a1"]
-    continued = handed(
+    handed(
         tree["branch_a1"],
         "褚十四",
-        tree["party_a"],
         date(2025, 9, 1),
         Stage.CONTINUED,
-        ("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, moment(date(2025, 10, 10))),
-        ("continue_on_development_track", Stage.ACTIVIST, Stage.CONTINUED, moment(date(2026, 5, 12))),
-        recorder=recorder,
+        step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2025, 10, 10)),
+        step("continue_on_development_track", Stage.ACTIVIST, Stage.CONTINUED, date(2026, 5, 12)),
+        party=tree["party_a"],
+        recorder=people["secretary_a1"],
         track=Track.ACTIVIST,
         activist_since=date(2025, 10, 10),
         closed_on=date(2026, 5, 12),
+        filed=every_month(date(2025, 9, 1), date(2026, 4, 1)),
     )
-    monthly(continued, date(2025, 9, 1), date(2026, 4, 1), recorder=recorder)
     document = build(tree["party_a"])
     assert people_rows(document)["褚十四"][3:] == [
         CONTINUED,

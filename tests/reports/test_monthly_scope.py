@@ -31,7 +31,7 @@ from reports.monthly import DECISION_STAGES, build_monthly
 from reports.periods import Period
 from reports.quarterly.history import case_stage_at, end_of
 from reports.selectors import build_document
-from tests.reports.monthly_data import NOW, county_cases, handed, moment, more_cases
+from tests.reports.monthly_data import NOW, county_cases, handed, moment, more_cases, step
 
 MAY = Period.parse("2026-05")
 A_NAMES = ["孙六", "李二", "王一", "赵四", "郑九"]  # branch A1, by name
@@ -152,11 +152,11 @@ def test_a_lapsed_recommendation_the_party_acted_on_comes_back(tree, people, clo
     case = handed(
         tree["branch_a1"],
         "何十二",
-        tree["party_a"],
         date(2024, 4, 20),
         Stage.ACTIVIST,
-        ("lapse", Stage.RECOMMENDED, Stage.LAPSED, moment(date(2026, 4, 20), hour=1)),
-        ("party_names_activist", Stage.LAPSED, Stage.ACTIVIST, moment(date(2026, 5, 4))),
+        step("lapse", Stage.RECOMMENDED, Stage.LAPSED, date(2026, 4, 20), hour=1),
+        step("party_names_activist", Stage.LAPSED, Stage.ACTIVIST, date(2026, 5, 4)),
+        party=tree["party_a"],
         recorder=people["secretary_a1"],
         activist_since=date(2026, 4, 18),
         closed_on=date(2026, 4, 20),
