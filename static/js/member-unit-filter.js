@@ -29,6 +29,11 @@
         .then((data) => callback(data.results))
         .catch(() => callback());
     },
+    // Once a unit is picked, leave the field: a search answered late would otherwise open the list
+    // again over the Search button.
+    onItemAdd() {
+      this.blur();
+    },
     render: {
       loading: () => `<div class="no-results text-muted">${escapeHtml(texts.loading)}</div>`,
       no_results: () => `<div class="no-results">${escapeHtml(texts.noResults)}</div>`,
