@@ -2,7 +2,8 @@
 one change: a report filed after the month, a member leaving the League, a case with no history or
 opened after the month, a report filed on a case that did not owe it, a case closed after its report
 fell due, a recommendation expiring within the Party page's warning, a case continued on the
-development track; and how the builder reads the records (subqueries, never lists of ids)."""
+development track, a step at the month's last moment or the next month's first, two steps on one day,
+a case closed after the month; and how the builder reads the records (subqueries, never lists of ids)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from tests.reports.monthly_data import NOW, TODAY, county_cases, every_month, ha
 A1, AG1 = "甲一村团支部", "甲镇中学九年级团支部"
 TO_ACTIVIST = "Applicant → activist (推荐为入党积极分子人选)"
 RECOMMENDED, ACTIVIST = "Recommended to the Party", "Party activist (入党积极分子)"
+DEVELOPMENT = "Development candidate (发展对象)"
+NAMED_ACTIVIST, MADE_DEVELOPMENT = "Named Party activist", "Made development candidate"
 CONTINUED = "Continued on the development track"
 MAY, JUNE = Period.parse("2026-05"), Period.parse("2026-06")
 # The follow-up section's figures, in its order.
@@ -273,6 +276,93 @@ def test_a_case_continued_on_the_development_track(tree, people, cases):
     (by_stage, _activity) = document.section("totals").tables
     assert next(row for row in by_stage.rows if row[0] == CONTINUED) == [CONTINUED, 0, 1, 1]
     assert "褚十四" not in people_rows(build(tree["party_a"], JUNE))
+
+
+def people_figures(document: ReportDocument) -> list:
+    """People in the report, still in the pipeline at the month's end, closed during the month."""
+    return [figure.value for figure in document.section("people").figures]
+
+
+def test_a_step_at_the_month_s_last_moment_belongs_to_it(tree, people, cases):
+    """甲十六 is named activist at 23:00 on 31 May, 乙十七 at midnight starting 1 June: May ends with the
+    first an activist, her decision listed, and the second still recommended; June lists his only."""
+    for name, day, hour in (("甲十六", date(2026, 5, 31), 23), ("乙十七", date(2026, 6, 1), 0)):
+        handed(
+            tree["branch_a1"],
+            name,
+            date(2026, 3, 2),
+            Stage.ACTIVIST,
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, day, hour=hour),
+            party=tree["party_a"],
+            recorder=people["secretary_a1"],
+            activist_since=day,
+        )
+    may, june = build(tree["party_a"]), build(tree["party_a"], JUNE)
+    assert [(name, row[3], row[9]) for name, row in people_rows(may).items() if name in ("甲十六", "乙十七")] == [
+        ("乙十七", RECOMMENDED, None),
+        ("甲十六", ACTIVIST, NAMED_ACTIVIST),
+    ]
+    assert ["甲十六", A1, NAMED_ACTIVIST, "2026-05-31", "2026-05-31"] in may.section("decisions").tables[0].rows
+    assert [(name, row[3], row[9]) for name, row in people_rows(june).items() if name in ("甲十六", "乙十七")] == [
+        ("乙十七", ACTIVIST, NAMED_ACTIVIST),
+        ("甲十六", ACTIVIST, None),
+    ]
+
+
+def test_two_steps_on_one_day_are_read_in_the_order_recorded(tree, people, cases):
+    """On 20 May 丙十八 is named activist at 09:00 and development candidate at 15:00; 丁十九's two steps
+    carry the same moment (10:00) and count in the order written. Both end May as development
+    candidates with both decisions, listed by when they were recorded."""
+    for name, first_hour, second_hour in (("丙十八", 9, 15), ("丁十九", 10, 10)):
+        handed(
+            tree["branch_a1"],
+            name,
+            date(2026, 3, 2),
+            Stage.DEVELOPMENT,
+            step("party_names_activist", Stage.RECOMMENDED, Stage.ACTIVIST, date(2026, 5, 20), hour=first_hour),
+            step(
+                "party_names_development_candidate",
+                Stage.ACTIVIST,
+                Stage.DEVELOPMENT,
+                date(2026, 5, 20),
+                hour=second_hour,
+            ),
+            party=tree["party_a"],
+            recorder=people["secretary_a1"],
+            activist_since=date(2026, 5, 20),
+            development_on=date(2026, 5, 20),
+        )
+    document = build(tree["party_a"])
+    rows = people_rows(document)
+    both = f"{NAMED_ACTIVIST}、{MADE_DEVELOPMENT}"
+    assert [(rows[name][3], rows[name][9]) for name in ("丙十八", "丁十九")] == [(DEVELOPMENT, both)] * 2
+    assert [row[:3] for row in document.section("decisions").tables[0].rows if row[0] in ("丙十八", "丁十九")] == [
+        ["丙十八", A1, NAMED_ACTIVIST],
+        ["丁十九", A1, NAMED_ACTIVIST],
+        ["丁十九", A1, MADE_DEVELOPMENT],
+        ["丙十八", A1, MADE_DEVELOPMENT],
+    ]
+
+
+def test_a_case_closed_after_the_month_is_open_in_it(tree, people, cases):
+    """戊二十, recommended in March, withdraws on 3 June: May shows her recommended and still in the
+    pipeline; June shows the withdrawal, a case closed in the month."""
+    may_before, june_before = people_figures(build(tree["party_a"])), people_figures(build(tree["party_a"], JUNE))
+    handed(
+        tree["branch_a1"],
+        "戊二十",
+        date(2026, 3, 2),
+        Stage.WITHDRAWN,
+        step("withdraw", Stage.RECOMMENDED, Stage.WITHDRAWN, date(2026, 6, 3)),
+        party=tree["party_a"],
+        recorder=people["secretary_a1"],
+        closed_on=date(2026, 6, 3),
+    )
+    may, june = build(tree["party_a"]), build(tree["party_a"], JUNE)
+    assert people_rows(may)["戊二十"][3] == RECOMMENDED and people_rows(may)["戊二十"][9] is None
+    assert people_figures(may) == [may_before[0] + 1, may_before[1] + 1, may_before[2]]
+    assert people_rows(june)["戊二十"][3] == "Withdrawn" and people_rows(june)["戊二十"][9] == "Case withdrawn"
+    assert people_figures(june) == [june_before[0] + 1, june_before[1], june_before[2] + 1]
 
 
 def test_the_records_are_read_through_the_cases_query_never_a_list_of_ids(tree, cases):
