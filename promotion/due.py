@@ -87,7 +87,8 @@ def follow_up_months(recommended_on: date, day: date) -> Iterator[date]:
 
 
 # Which cases owe reports of a kind at all, said twice side by side: as a query condition (cases read
-# for the reminders) and on cases already read (the pages', read with what else they show).
+# for the reminders, the overdue count) and on cases already read (the pages', read with what else
+# they show).
 def _owing_condition(kind: str) -> Q:
     if kind == CULTIVATION:
         return Q(stage__in=CULTIVATION_STAGES)
