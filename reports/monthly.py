@@ -308,33 +308,35 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     last = _Window.of(period.previous(), period.previous().end)
     if period.start > today:  # a month to come: nothing has happened in it yet
         return _MonthView(this, [], []), _MonthView(last, [], [])
-    # Each case's stage at every moment compared, one annotation per moment.
-    moments = dict.fromkeys([last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at])
-    stage_fields = {moment: f"stage_at_{n}" for n, moment in enumerate(moments)}
-    before_both = stage_fields[last.start]
     moved_since = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start)
     in_scope = (
         _scope_cases(scope)
         # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
         .filter(recommended_on__lte=this.as_of)
-        .annotate(**{name: case_stage_at(moment) for moment, name in stage_fields.items()})
+        .alias(stage_before_both=case_stage_at(last.start))
         # Cases closed before the two months and not moved since are in neither (a lapsed recommendation
         # comes back when the Party tells the League of a decision taken within its validity). A case
         # not opened yet then has no stage (NULL): kept, explicitly, as NOT IN would drop it.
         .filter(
-            Q(**{f"{before_both}__isnull": True})
-            | ~Q(**{f"{before_both}__in": sorted(TERMINAL_STAGES)})
-            | Exists(moved_since)
+            Q(stage_before_both__isnull=True) | ~Q(stage_before_both__in=sorted(TERMINAL_STAGES)) | Exists(moved_since)
         )
     )
+    # Each case's stage at every moment compared, one annotation per moment: on the cases' own query
+    # only, as the subquery that the other three read the cases through needs none of them.
+    moments = dict.fromkeys([last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at])
+    stage_fields = {moment: f"stage_at_{n}" for n, moment in enumerate(moments)}
     cases = []
-    for values in in_scope.values(
-        *_CASE_FIELDS,
-        *stage_fields.values(),
-        name=F("member__name"),
-        left_on=F("member__left_on"),
-        branch_name=F("branch__name"),
-        branch_path=F("branch__path"),
+    for values in (
+        in_scope.annotate(**{name: case_stage_at(moment) for moment, name in stage_fields.items()})
+        .order_by()  # sorted by branch and name per month, in Python
+        .values(
+            *_CASE_FIELDS,
+            *stage_fields.values(),
+            name=F("member__name"),
+            left_on=F("member__left_on"),
+            branch_name=F("branch__name"),
+            branch_path=F("branch__path"),
+        )
     ):
         stages = {moment: values.pop(name) for moment, name in stage_fields.items()}
         cases.append(_Case(**values, stages=stages))
