@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from django.conf import settings
 
 from branches.models import Organization, PartyOrganization
+from reports.cache import cached_document
 from reports.document import ReportDocument
 from reports.models import Report, ReportKind
 from reports.periods import MONTH, QUARTER, Period
@@ -88,7 +89,14 @@ def build_document(kind: str, scope: Scope, period: Period, *, progress: Progres
     return build_monthly(scope, period, progress=progress)
 
 
-def report_document(kind: str, scope: Scope, period: Period) -> ReportDocument:
+def report_document(kind: str, scope: Scope, period: Period, *, may_be_frozen: bool = True) -> ReportDocument:
     """What every channel shows for this report: the frozen figures of a closed period if the archive
-    has them, else the figures computed now."""
-    return frozen_document(kind, scope, period) or build_document(kind, scope, period)
+    has them, else the figures computed now — for a quarterly report, computed since the last audited
+    change to the records (reports.cache). `may_be_frozen=False` is for a caller that has read the
+    archive's row and found no frozen figures: it spares the query for them."""
+    frozen = frozen_document(kind, scope, period) if may_be_frozen else None
+    if frozen is not None:
+        return frozen
+    if kind == ReportKind.QUARTERLY:
+        return cached_document(kind, scope, period, build_document)
+    return build_document(kind, scope, period)

@@ -4,7 +4,8 @@ unit or a Party organization.
 
 Every page renders one ReportDocument through reports/_document.html, the partial the PDF also
 uses, so the page and the files cannot disagree. Which figures: reports.selectors.report_document —
-frozen in the archive once a closed period has been generated, else computed now; the page says which.
+frozen in the archive once a closed period has been generated, else computed live (the dashboard's kept
+until an audited change to the records: reports/cache.py); the page says which, and since when.
 Generating the files is the archive's business (reports/archive_views.py): the pages post to its
 request view and link to what it already holds.
 """
@@ -157,11 +158,12 @@ def _report_page(request: HttpRequest, kind: str, scope: Scope) -> _Page:
     period, periods, error = _chosen_period(request, PERIOD_KIND[kind])
     # The archive's row (without its figures) says whether the figures are frozen (a closed period
     # generated since it closed) and what can be downloaded; report_document then reads the frozen
-    # figures or computes them now.
+    # figures or the live ones.
     archived = (
         Report.objects.filter(kind=kind, period_start=period.start, **scope_filter(scope)).defer("document").first()
     )
-    document = report_document(kind, scope, period)
+    frozen = archived is not None and archived.frozen_at is not None
+    document = report_document(kind, scope, period, may_be_frozen=frozen)
     return _Page(kind, scope, period, periods, error, document, archived)
 
 

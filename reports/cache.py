@@ -1,0 +1,74 @@
+"""The live figures of a quarterly report, kept in Django's cache until their records change.
+
+The statistics dashboard shows the quarterly report of a unit; computing it reads the whole subtree
+(a second or more for a city's 100,000 members), and a closed period not yet frozen or the quarter
+under way is computed live (reports/selectors.py). The computed document is kept under a key made of
+everything it depends on:
+
+- the kind, the scope and the period;
+- today's date: "at the period's end" figures of an open period stand at today, and what is late is
+  late by today;
+- the language: labels are translated when the document is built;
+- the id of the newest audit entry (auditlog's LogEntry). Every write to a record the report reads
+  goes through a service that writes an entry in the same transaction — members (created, edited,
+  leaving, imported: one entry per row written in bulk), transfers and the branch they move a
+  member to, units (created, edited, dissolved, moved: the move explicitly), activities (recorded,
+  edited, attendance, voided), themed-day topics, committee terms, seats and cadres, 推优 cases
+  (opened, each step, a move with the member, the daily lapse: an explicit entry each, as the case
+  is not registered with auditlog), their transitions, cultivation and follow-up reports, and the
+  Party's intake totals. The Django admin shows these records read-only. So a new entry is how a
+  change shows: the next view computes the figures again.
+
+Entries become visible in the order their transactions commit, not in the order of their ids: a
+transaction that wrote its entries before another one that commits first (a roster import writing
+its entries just before committing) can commit unseen by the key. Writes the audit trail does not
+see — data loaded by the demo or benchmark commands, a fix in the database shell — are not noticed
+at all. For both, the figures are kept for LIVE_FIGURES_SECONDS at most. The page says when they
+were computed. A frozen period never gets here: the archive's figures are read instead.
+
+Monthly reports are computed each time: their Party organizations' scope reads other records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from auditlog.models import LogEntry
+from django.core.cache import cache
+from django.utils import timezone, translation
+
+from reports.document import ReportDocument
+
+if TYPE_CHECKING:
+    from reports.periods import Period
+    from reports.selectors import Scope
+
+# The safety net for what the key cannot see (the module's docstring): figures are computed again
+# after this long even when no audited change came in.
+LIVE_FIGURES_SECONDS = 10 * 60
+
+
+def newest_audit_entry() -> int:
+    """The id of the newest audit entry (0 with none): one query on the primary key's index."""
+    return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def live_key(kind: str, scope: Scope, period: Period) -> str:
+    scope_name = f"{scope._meta.model_name}:{scope.pk}"
+    parts = [kind, scope_name, period.key, timezone.localdate().isoformat(), translation.get_language()]
+    return ":".join(["reports", "live", *parts, str(newest_audit_entry())])
+
+
+def cached_document(
+    kind: str, scope: Scope, period: Period, build: Callable[[str, Scope, Period], ReportDocument]
+) -> ReportDocument:
+    """The document `build` computes for the kind, scope and period, or the one it computed since the
+    last audited change (today, in this language)."""
+    key = live_key(kind, scope, period)
+    kept = cache.get(key)
+    if kept is not None:
+        return ReportDocument.from_dict(kept)
+    document = build(kind, scope, period)
+    cache.set(key, document.to_dict(), LIVE_FIGURES_SECONDS)
+    return document
