@@ -1,7 +1,7 @@
 """The monthly progress report's PDF, in Chinese, from the fixture of tests/reports/monthly_data.py: its
 long tables are laid out with set column widths (templates/reports/print.html), so that a person's
-name and dates stay whole on their row's first line (the automatic layout squeezed the names to a
-character a line) and the last column is printed."""
+name stays whole on their row's first line (the automatic layout squeezed the names to a character a
+line) and a date is not broken."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def may(tree, people):
 
 
 def drawn(reader: PdfReader) -> list[str]:
-    """The text as drawn, piece by piece: a word or name broken across lines is drawn in pieces."""
+    """The text as read back, a line at a time: a name broken across lines comes back in pieces."""
     pieces = []
     for page in reader.pages:
         page.extract_text(visitor_text=lambda text, *_: pieces.append(text.strip()))
