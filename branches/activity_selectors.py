@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
     DateField,
     ExpressionWrapper,
@@ -27,6 +28,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
@@ -353,14 +355,20 @@ def _row_count(rows: QuerySet) -> Subquery:
 
 def with_committee_data(units: QuerySet[Organization]) -> QuerySet[Organization]:
     """Units with what `_has_committee` reads (active members, open seats of the current committee
-    term) and the current term's end day, as subqueries of the units' own query."""
+    term) and the current term's end day, as subqueries of the units' own query. The term's two run
+    only for the units that have a current term at all (a set the database reads once): most have
+    none, so they cost no lookups each."""
     members = Member.objects.filter(branch=OuterRef("pk"), status=MemberStatus.ACTIVE)
+    terms = CommitteeTerm.objects.current()
+    has_term = Q(pk__in=terms.order_by().values("organization_id"))
     seats = CommitteeSeat.objects.filter(
         term__organization=OuterRef("pk"), term__ended_on__isnull=True, until__isnull=True
     )
-    due_on = CommitteeTerm.objects.current().filter(organization=OuterRef("pk")).values("due_on")[:1]
+    due_on = terms.filter(organization=OuterRef("pk")).values("due_on")[:1]
     return units.annotate(
-        active_members=_row_count(members), open_seats=_row_count(seats), term_due_on=Subquery(due_on)
+        active_members=_row_count(members),
+        open_seats=Case(When(has_term, then=_row_count(seats)), default=0),
+        term_due_on=Case(When(has_term, then=Subquery(due_on)), default=None, output_field=DateField()),
     )
 
 
