@@ -41,6 +41,10 @@ loadtest: $(VENV)/.installed
 
 # Lint, migration and translation checks, then the whole suite. Uses DATABASE_URL / REDIS_URL
 # when set (CI sets both: PostgreSQL and Redis), else SQLite and the embedded broker.
+# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; auto: one per core, 0: none), each
+# with its own test database; a module's (or class's) tests stay on one worker, so that what they
+# share (a browser, a seeded county) is built once.
+TEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
 test: export ID_NUMBER_HASH_KEY ?= test-only-hash-key
@@ -48,7 +52,7 @@ test: $(VENV)/.installed var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -14,8 +14,19 @@ from datetime import date
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.core.files.storage import storages
 
-from branches.models import Organization, OrganizationKind, PartyOrganization, Role, RoleAssignment, Sector, User
+from branches.models import (
+    ActivityAttachment,
+    Organization,
+    OrganizationKind,
+    PartyOrganization,
+    Role,
+    RoleAssignment,
+    Sector,
+    User,
+)
+from reports.models import Report
 
 # Playwright's sync API runs an event loop in the test thread; the Django ORM calls made by fixtures
 # there are still synchronous and safe.
@@ -24,13 +35,46 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Correct-Horse-9-Battery"
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TEST_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     # A memory cache of this process, empty for each test: tests (and parallel test workers) never see
     # each other's entries, as they would in the shared Redis or file cache of the settings.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """TEST_SETTINGS for every test; a fixture that builds data for several tests applies them too
+    (override_settings), so that the passwords it sets are checked by the same hasher."""
+    for name, value in TEST_SETTINGS.items():
+        setattr(settings, name, value)
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_file_storages(settings, tmp_path):
+    """Uploaded attachments and generated reports go to a folder of the test, not to var/: parallel
+    workers would otherwise share var/ and a report's sweep of orphan files (the same names, as each
+    worker's database numbers its reports from 1) could delete another worker's files."""
+    private = {}
+    for name in ("default", "attachments", "reports"):
+        storage = settings.STORAGES[name]
+        private[name] = {**storage, "OPTIONS": {**storage["OPTIONS"], "location": tmp_path / name}}
+    settings.STORAGES = {**settings.STORAGES, **private}
+    # A FileField resolves its storage callable once, when the model class is built: follow the setting.
+    # Not with monkeypatch: a test may undo its own monkeypatching halfway.
+    fields = {
+        ActivityAttachment._meta.get_field("file"): "attachments",
+        Report._meta.get_field("pdf"): "reports",
+        Report._meta.get_field("xlsx"): "reports",
+    }
+    shared = {field: field.storage for field in fields}
+    for field, name in fields.items():
+        field.storage = storages[name]
+    yield
+    for field, storage in shared.items():
+        field.storage = storage
 
 
 def _restore_default_honour_titles() -> None:
