@@ -121,10 +121,10 @@ class Context:
 
         The same set in two shapes, for the database's sake. For a small part of the tree, a list of
         ids each found by an index (the subtree's units by path and their members by branch, the
-        transfers by date), so that a county of a province reads its own members, not the province's.
-        For most of the tree, the two conditions ORed on the members' rows, which the database tests
-        reading the members table through: faster, then, than fetching most of its rows one by one —
-        and the id list's size is unknown to the planner, so it would fetch them so."""
+        transfers by date), so that a county of a province reads its own members, not the province's
+        (an OR of the two conditions would have it read them all). For most of the tree, that OR on
+        the members' rows: reading the whole table is then faster than fetching most of its rows by
+        id, which the database would do with the list, as it cannot tell how long the list is."""
         moved_out = (
             Transfer.objects.filter(
                 self.in_scope("from_branch__path"),
