@@ -25,6 +25,7 @@ from branches.models import (
 )
 from branches.scope import user_scope
 from branches.security import locked_until
+from branches.unit_search import SearchedUnitField, move_purpose, new_parent_candidates, role_units
 
 phone_validator = RegexValidator(
     r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
@@ -157,20 +158,12 @@ class PartyOrganizationForm(forms.ModelForm):
 
 
 class OrganizationMoveForm(forms.Form):
-    new_parent = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Move under"))
+    new_parent = SearchedUnitField(queryset=Organization.objects.none(), purpose="", label=_("Move under"))
 
     def __init__(self, *args, user: User, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        candidates = (
-            Organization.objects.manageable_by(user)
-            .active()
-            .filter(kind__in=[k for k, allowed in ALLOWED_CHILD_KINDS.items() if organization.kind in allowed])
-            .exclude(path__startswith=organization.path)
-        )
-        self.fields["new_parent"].queryset = candidates
-        self.fields["new_parent"].label_from_instance = lambda unit: (
-            f"{'— ' * (unit.depth - 1)}{unit.name} ({unit.code})"
-        )
+        self.fields["new_parent"].queryset = new_parent_candidates(user, organization)
+        self.fields["new_parent"].set_purpose(move_purpose(organization))
         self.helper = submit_helper(_("Move"))
 
 
@@ -196,7 +189,9 @@ class RoleChoiceMixin(forms.Form):
     """Role, unit and Party organization fields limited to what the actor may grant."""
 
     role = forms.ChoiceField(label=_("Role"))
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False, label=_("Unit"))
+    organization = SearchedUnitField(
+        queryset=Organization.objects.none(), purpose="roles", required=False, label=_("Unit")
+    )
     party_organization = forms.ModelChoiceField(
         queryset=PartyOrganization.objects.none(), required=False, label=_("Party organization")
     )
@@ -212,10 +207,7 @@ class RoleChoiceMixin(forms.Form):
         security_admin = actor.is_superuser or scope.has_role(Role.SECURITY_ADMIN)
         roles = [(r, label) for r, label in Role.choices if security_admin or r not in INSTANCE_ROLES]
         self.fields["role"].choices = roles
-        units = Organization.objects.active() if security_admin else Organization.objects.manageable_by(actor).active()
-        bindable = set().union(*ROLE_UNIT_KINDS.values())
-        self.fields["organization"].queryset = units.filter(kind__in=bindable)
-        self.fields["organization"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
+        self.fields["organization"].queryset = role_units(actor)
         counties = Organization.objects.manageable_by(actor).filter(kind=OrganizationKind.COUNTY)
         self.fields["party_organization"].queryset = (
             PartyOrganization.objects.all() if security_admin else PartyOrganization.objects.filter(county__in=counties)

@@ -10,10 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Honour, HonourLevel, HonourTitle, Organization
-
-
-def _indented(unit: Organization) -> str:
-    return f"{'— ' * (unit.depth - 1)}{unit.name}"
+from branches.unit_search import SearchedUnitField, SearchedUnitFilter
 
 
 class HonourFilter(django_filters.FilterSet):
@@ -25,15 +22,21 @@ class HonourFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=HonourLevel.choices, label=_("Level"))
     year = django_filters.NumberFilter(label=_("Year"))
     recipient = django_filters.ChoiceFilter(choices=RECIPIENTS, method="by_recipient", label=_("Awarded to"))
-    unit = django_filters.ModelChoiceFilter(queryset=Organization.objects.none(), method="in_unit", label=_("Unit"))
+    unit = SearchedUnitFilter(
+        queryset=Organization.objects.none(),
+        purpose="records",
+        method="in_unit",
+        label=_("Unit"),
+        empty_label=_("All units"),
+    )
     state = django_filters.ChoiceFilter(
         choices=STATES, method="by_state", empty_label=_("Current honours"), label=_("Status")
     )
 
     def __init__(self, data=None, queryset=None, *, units: QuerySet[Organization], **kwargs):
+        """`units`: unit_search.record_units, the units of the `records` purpose."""
         super().__init__(data, queryset, **kwargs)
         self.filters["unit"].queryset = units
-        self.filters["unit"].field.label_from_instance = _indented
 
     @property
     def qs(self) -> QuerySet[Honour]:
@@ -64,18 +67,22 @@ class HonourFilter(django_filters.FilterSet):
 class MemberFinderForm(forms.Form):
     """Narrows the members offered for an honour: a branch, part of a name, or both."""
 
-    branch = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, label=_("Branch"), empty_label=_("All branches")
+    branch = SearchedUnitField(
+        queryset=Organization.objects.none(),
+        purpose="branches",
+        required=False,
+        label=_("Branch"),
+        empty_label=_("All branches"),
     )
     q = forms.CharField(required=False, max_length=50, label=_("Full name"))
 
     def __init__(self, *args, branches: QuerySet[Organization], **kwargs):
+        """`branches`: unit_search.record_branches, the units of the `branches` purpose."""
         super().__init__(*args, **kwargs)
         if branches.count() <= 1:  # a secretary's own branch: nothing to choose
             del self.fields["branch"]
             return
         self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
 
 
 class HonourForm(forms.Form):
@@ -83,7 +90,7 @@ class HonourForm(forms.Form):
     already about one member (`members` and `units` are then both None)."""
 
     member = forms.ModelChoiceField(queryset=None, label=_("Member"))
-    organization = forms.ModelChoiceField(queryset=None, label=_("Unit"))
+    organization = SearchedUnitField(queryset=None, purpose="records", label=_("Unit"))
     title = forms.ModelChoiceField(queryset=None, label=_("Title"))
     level = forms.ChoiceField(choices=HonourLevel.choices, label=_("Level"))
     year = forms.IntegerField(label=_("Year"), initial=lambda: timezone.localdate().year)
@@ -93,6 +100,7 @@ class HonourForm(forms.Form):
     note = forms.CharField(max_length=200, required=False, label=_("Note"))
 
     def __init__(self, *args, for_units: bool, members=None, units=None, **kwargs):
+        """`units`, if given: unit_search.record_units, the units of the `records` purpose."""
         super().__init__(*args, **kwargs)
         titles = (
             HonourTitle.objects.filter(for_units=True) if for_units else HonourTitle.objects.filter(for_members=True)
@@ -107,7 +115,6 @@ class HonourForm(forms.Form):
             del self.fields["organization"]
         else:
             self.fields["organization"].queryset = units
-            self.fields["organization"].label_from_instance = _indented
 
 
 class HonourRevokeForm(forms.Form):

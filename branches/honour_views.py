@@ -20,7 +20,8 @@ from branches.forms import attach_service_errors
 from branches.honour_forms import HonourFilter, HonourForm, HonourRevokeForm, MemberFinderForm
 from branches.scope import user_scope
 from branches.selectors import has_record_scope
-from members.selectors import branches_for_new_members, get_member_for_user, units_for_member_filter
+from branches.unit_search import record_branches, record_units
+from members.selectors import get_member_for_user
 
 PAGE_SIZE = 50
 # Beyond this many matches the member select would be unusable on a phone: narrow the search first.
@@ -35,7 +36,7 @@ def _require_record_scope(request: HttpRequest) -> None:
 @login_required
 def honour_list(request: HttpRequest) -> HttpResponse:
     _require_record_scope(request)
-    units = units_for_member_filter(request.user)
+    units = record_units(request.user)
     filters = HonourFilter(request.GET or None, selectors.honours_in_scope(request.user), units=units)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     kept = {key: value for key, value in request.GET.items() if key != "page" and value}
@@ -63,14 +64,14 @@ def honour_create(request: HttpRequest) -> HttpResponse:
         if not services.may_record_honours(user, member.branch):
             raise PermissionDenied
     elif "unit" in request.GET:
-        units = units_for_member_filter(user)
+        units = record_units(user)
         initial["organization"] = get_object_or_404(units, pk=_int_or_404(request.GET["unit"]))
     else:
         _require_record_scope(request)
         if request.GET.get("for") == "unit":
-            units = units_for_member_filter(user)
+            units = record_units(user)
         else:
-            finder = MemberFinderForm(request.GET, branches=branches_for_new_members(user))
+            finder = MemberFinderForm(request.GET, branches=record_branches(user))
             found = finder.cleaned_data if finder.is_valid() else {}
             branch = found.get("branch")
             members = selectors.award_candidates(

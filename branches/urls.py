@@ -6,6 +6,7 @@ app_name = "branches"
 
 urlpatterns = [
     path("units/", views.tree, name="tree"),
+    path("units/choices/", views.unit_choices, name="unit-choices"),
     path("units/<int:pk>/children/", views.tree_children, name="tree-children"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
     path("units/<int:parent_pk>/new/", views.unit_create, name="unit-create"),

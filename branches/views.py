@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from branches import account_services, selectors, services
+from branches import account_services, selectors, services, unit_search
 from branches.audit import history_for
 from branches.forms import (
     NewPasswordRequiredForm,
@@ -237,6 +237,16 @@ def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
             "breadcrumbs": _breadcrumbs(request, unit, include_self=True),
         },
     )
+
+
+@login_required
+@require_safe
+def unit_choices(request: HttpRequest) -> JsonResponse:
+    """What a unit picker offers for what was typed (`q`): the picker is named by `for`
+    (unit_search.PURPOSES, or move:<pk>), and the server works out its units from the user."""
+    units = unit_search.units_for_purpose(request.user, request.GET.get("for", ""))
+    found = unit_search.search_units(units, request.GET.get("q", ""))
+    return JsonResponse({"results": [unit_search.as_choice(unit) for unit in found]})
 
 
 @login_required

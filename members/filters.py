@@ -7,13 +7,11 @@ from datetime import date
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.forms.models import ModelChoiceIterator
-from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import ModelChoiceField
 
 from branches.models import Organization, Sector
+from branches.unit_search import SearchedUnitFilter
 from members import idnumbers
 from members.models import (
     Education,
@@ -25,7 +23,6 @@ from members.models import (
     Sex,
     add_years,
 )
-from members.selectors import unit_label, with_parent_name
 
 # Age bands as [from, to) in whole years.
 AGE_BANDS = {
@@ -42,60 +39,16 @@ class OrderingFilter(django_filters.OrderingFilter):
     descending_fmt = _("%s (descending)")  # in our catalog: django-filter has no Simplified Chinese
 
 
-class ChosenUnitIterator(ModelChoiceIterator):
-    """The empty choice and the unit chosen, never every unit in scope (thousands in a city)."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        if self.field.chosen is not None:
-            yield self.choice(self.field.chosen)
-
-    def __len__(self) -> int:
-        return len(list(self))
-
-    def __bool__(self) -> bool:
-        return True
-
-
-class SearchedUnitField(ModelChoiceField):
-    """Validates the unit against every unit in scope, but renders only the chosen one: the page costs
-    the same for 10 or 60,000 units. The others are searched as the user types
-    (static/js/member-unit-filter.js, members:unit-choices)."""
-
-    iterator = ChosenUnitIterator
-    chosen: Organization | None = None
-
-    def to_python(self, value):
-        self.chosen = super().to_python(value)
-        return self.chosen
-
-    def label_from_instance(self, unit: Organization) -> str:
-        return unit_label(unit)
-
-
-class UnitFilter(django_filters.ModelChoiceFilter):
-    field_class = SearchedUnitField
-
-
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     # A whole ID number searched for arrives as its keyed hash (members.views._search_redirect).
     idh = django_filters.CharFilter(field_name="id_number_hash", widget=forms.HiddenInput)
-    unit = UnitFilter(
+    unit = SearchedUnitFilter(
         queryset=Organization.objects.none(),
+        purpose="records",
         method="in_unit",
         label=_("Unit"),
         empty_label=_("All units"),
-        widget=forms.Select(
-            attrs={
-                "data-unit-search": reverse_lazy("members:unit-choices"),
-                "data-placeholder": _("Type part of a unit's name"),
-                "data-loading": _("Searching…"),
-                "data-no-results": _("No unit has this in its name."),
-                "data-clear": _("Clear"),
-            }
-        ),
     )
     sector = django_filters.ChoiceFilter(field_name="branch__sector", choices=Sector.choices, label=_("Sector"))
     age = django_filters.ChoiceFilter(
@@ -129,7 +82,8 @@ class MemberFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, units=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
-        self.filters["unit"].queryset = with_parent_name(units if units is not None else Organization.objects.none())
+        # `units`: those of the `records` purpose (unit_search.record_units).
+        self.filters["unit"].queryset = units if units is not None else Organization.objects.none()
         for field in self.form.fields.values():  # Bootstrap's look (templates/members/_filter_field.html)
             field.widget.attrs.setdefault(
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"

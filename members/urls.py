@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.member_list, name="list"),
     path("new/", views.member_create, name="member-create"),
     path("export/", views.member_export, name="export"),
-    path("units/", views.member_unit_choices, name="unit-choices"),
     path("import/", import_views.import_upload, name="import-upload"),
     path("import/template/", import_views.import_template, name="import-template"),
     path("import/<int:pk>/", import_views.import_batch, name="import"),

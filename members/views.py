@@ -7,7 +7,7 @@ from urllib.parse import quote, urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,22 +63,6 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "may_export": request.user.is_superuser or user_scope(request.user).may_export_records,
             "may_export_full": services.may_see_full_id_numbers(request.user),
         },
-    )
-
-
-@login_required
-def member_unit_choices(request: HttpRequest) -> JsonResponse:
-    """The units the member list's unit filter offers for what was typed (`q`), as its search field
-    (static/js/member-unit-filter.js) loads them: the same units the filter accepts, no others."""
-    _require_member_access(request)
-    units = selectors.unit_choices(request.user, request.GET.get("q", ""))
-    return JsonResponse(
-        {
-            "results": [
-                {"value": str(unit.pk), "text": selectors.unit_label(unit), "name": unit.name, "path": unit.path}
-                for unit in units
-            ]
-        }
     )
 
 

@@ -92,7 +92,7 @@ def test_the_unit_filter_renders_only_the_chosen_unit(client, tree, people, logi
     login(people["county_staff"])
     select = unit_select(client.get(reverse("members:list")))
     assert select.count("<option") == 1 and 'value=""' in select
-    assert reverse("members:unit-choices") in select
+    assert reverse("branches:unit-choices") in select and 'data-unit-for="records"' in select
     select = unit_select(client.get(reverse("members:list"), {"unit": tree["branch_ag1"].pk}))
     assert select.count("<option") == 2
     assert f'value="{tree["branch_ag1"].pk}" selected' in select
@@ -109,7 +109,7 @@ def test_a_unit_out_of_scope_is_refused_and_never_widens_the_list(client, tree, 
 
 
 def unit_choices(client, q: str = "") -> list[dict]:
-    response = client.get(reverse("members:unit-choices"), {"q": q})
+    response = client.get(reverse("branches:unit-choices"), {"for": "records", "q": q})
     assert response.status_code == 200
     return response.json()["results"]
 

@@ -21,7 +21,6 @@ MATRIX = [
     ("members:transfer-receive", False, expect(403, **RECORD_ROLES)),
     ("members:import-upload", False, expect(403, **RECORD_ROLES)),
     ("members:import-template", False, expect(403, **RECORD_ROLES)),
-    ("members:unit-choices", False, expect(403, **RECORD_ROLES)),
     ("members:member-transfer", True, expect(404, **IN_A1)),
     ("members:member-leave", True, expect(404, **IN_A1)),
     ("members:member", True, expect(404, **IN_A1)),
