@@ -41,10 +41,10 @@ loadtest: $(VENV)/.installed
 
 # Lint, migration and translation checks, then the whole suite. Uses DATABASE_URL / REDIS_URL
 # when set (CI sets both: PostgreSQL and Redis), else SQLite and the embedded broker.
-# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; auto: one per core, 0: none), each
-# with its own test database; a module's (or class's) tests stay on one worker, so that what they
-# share (a browser, a seeded county) is built once.
-TEST_WORKERS ?= auto
+# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; logical: one per CPU the system
+# shows, 0: none), each with its own test database; a module's (or class's) tests stay on one worker,
+# so that what they share (a browser, a seeded county) is built once.
+TEST_WORKERS ?= logical
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export ID_NUMBER_KEYS ?= dGVzdC1vbmx5LWlkLWtleS1ub3QtZm9yLXByb2QtMzI=
 test: export ID_NUMBER_HASH_KEY ?= test-only-hash-key
