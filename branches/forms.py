@@ -216,7 +216,7 @@ class RoleChoiceMixin(forms.Form):
     def clean(self):
         cleaned = super().clean()
         role = cleaned.get("role")
-        if role in ROLE_UNIT_KINDS and not cleaned.get("organization"):
+        if role in ROLE_UNIT_KINDS and not cleaned.get("organization") and not self.has_error("organization"):
             self.add_error("organization", _("Choose the unit this role is for."))
         if role == Role.PARTY_ORGANIZER and not cleaned.get("party_organization"):
             self.add_error("party_organization", _("Choose the Party organization."))

@@ -11,6 +11,8 @@ from django.utils import timezone
 from branches import account_services as services
 from branches.models import Organization, Role, RoleAssignment, User
 from branches.scope import user_scope
+from tests.branches.test_unit_search import picker
+from tests.conftest import add
 
 
 def test_county_staff_create_a_secretary_account_through_the_page(client, tree, people, login):
@@ -247,3 +249,46 @@ def test_account_list_searches_and_counts_in_a_bounded_number_of_queries(
     assert response.context["page"].paginator.count == 36
     response = client.get(reverse("branches:accounts"), {"q": "bulk0"})
     assert response.context["page"].paginator.count == 10
+
+
+# --- the unit of a role: searched as you type (issue 8) --------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["branches:account-create", "branches:role-grant"])
+def test_the_role_s_unit_picker_renders_only_the_chosen_unit(client, tree, people, login, page):
+    url = reverse(page, kwargs={"pk": people["secretary_b1"].pk} if page == "branches:role-grant" else None)
+    login(people["county_staff"])
+    response = client.get(url)
+    select = picker(response, "organization")
+    assert select.count("<option") == 1 and 'data-unit-for="roles"' in select
+    size = len(response.content)
+    for i in range(30):
+        add(tree["township_b"], name=f"乙{i:02d}村团支部", code=f"C-B-{i + 10}", kind="branch", sector="village")
+    assert len(client.get(url).content) == size  # the page does not grow with the tree
+    # Refused for another reason (no start date), the chosen unit stays chosen.
+    response = client.post(url, {"role": Role.BRANCH_SECRETARY, "organization": tree["branch_b1"].pk})
+    assert "starts_on" in response.context["form"].errors and "organization" not in response.context["form"].errors
+    select = picker(response, "organization")
+    assert select.count("<option") == 2 and f'value="{tree["branch_b1"].pk}" selected' in select
+
+
+def test_a_role_s_unit_outside_the_remit_is_refused_with_a_message(client, tree, people, login):
+    county = Organization.objects.add_root(
+        {"name": "共青团外县委员会", "code": "X", "kind": "county", "sector": "public"}
+    )
+    login(people["county_staff"])
+    response = client.post(
+        reverse("branches:account-create"),
+        {
+            "username": "x1",
+            "full_name": "外",
+            "role": Role.COUNTY_STAFF,
+            "organization": county.pk,
+            "starts_on": "2026-01-01",
+        },
+    )
+    assert response.context["form"].errors["organization"] == [
+        "此处不能选择这个组织。请输入组织名称中的几个字，再从列表中选取。"
+    ]
+    assert "共青团外县委员会" not in picker(response, "organization")
+    assert not User.objects.filter(username="x1").exists()

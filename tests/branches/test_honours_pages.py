@@ -15,9 +15,11 @@ from branches.honour_services import honour_award, honour_revoke
 from branches.models import Honour, HonourLevel, HonourTitle
 from members.selectors import member_timeline
 from tests.branches.test_scope_matrix import expect
-from tests.conftest import make_member
+from tests.branches.test_unit_search import picker
+from tests.conftest import add, make_member
 
 LAST_YEAR = timezone.localdate().year - 1
+REFUSED_UNIT = "此处不能选择这个组织。请输入组织名称中的几个字，再从列表中选取。"
 RECORD_ROLES = dict(
     county_staff=200, township_a_staff=200, township_b_staff=200, secretary_a1=200, deputy_a1=200, secretary_b1=200
 )
@@ -234,6 +236,69 @@ def test_the_list_shows_the_scope_s_honours_and_filters_them(client, tree, peopl
     assert names(unit=tree["general_ag"].pk) == ["王芳"]
     assert names(unit=tree["branch_b1"].pk) == sorted(["李明", "王芳", "共青团甲镇委员会"])  # out of scope: dropped
     assert "没有符合条件的荣誉。" in client.get(url, {"q": "无此人"}).content.decode()
+
+
+# --- the unit pickers: search as you type, only the chosen unit rendered (issue 8) ---------------
+
+
+@pytest.mark.parametrize(
+    ("page", "field", "purpose", "choose"),
+    [
+        ("list", "unit", "records", "unit"),
+        ("", "branch", "branches", "branch"),
+        ("for=unit", "organization", "records", "unit"),  # ?unit= opens the page with the unit chosen
+    ],
+    ids=["list filter", "member finder", "honour of a unit"],
+)
+def test_the_unit_pickers_render_only_the_chosen_unit(client, tree, people, login, page, field, purpose, choose):
+    login(people["county_staff"])
+    url = reverse("branches:honours") if page == "list" else f"{reverse('branches:honour-create')}?{page}"
+    response = client.get(url)
+    select = picker(response, field)
+    assert select.count("<option") == 1 and f'data-unit-for="{purpose}"' in select
+    assert reverse("branches:unit-choices") in select and "js/unit-search.js" in response.content.decode()
+    size = len(response.content)
+    for i in range(30):
+        add(tree["township_b"], name=f"乙{i:02d}村团支部", code=f"C-B-{i + 10}", kind="branch", sector="village")
+    response = client.get(url)
+    assert len(response.content) == size  # the page does not grow with the tree
+    chosen = tree["branch_ag1"]
+    select = picker(client.get(url, {choose: chosen.pk}), field)
+    assert select.count("<option") == 2 and f'value="{chosen.pk}" selected' in select
+    assert "甲镇中学九年级团支部（甲镇中学团总支）" in select  # with its parent, to tell namesakes apart
+
+
+def test_the_list_refuses_a_unit_out_of_scope_with_a_message(client, tree, people, login, honours):
+    login(people["township_a_staff"])
+    response = client.get(reverse("branches:honours"), {"unit": tree["branch_b1"].pk})
+    assert response.context["filters"].form.errors["unit"] == [REFUSED_UNIT]
+    assert REFUSED_UNIT in response.content.decode()
+    assert "乙一村团支部" not in picker(response, "unit")
+    assert {str(h.recipient) for h in response.context["page"].object_list} == {"李明", "共青团甲镇委员会"}
+
+
+def test_the_member_finder_refuses_a_branch_out_of_scope_or_not_a_branch(client, tree, people, login, member):
+    make_member(tree["branch_b1"], name="赵六")
+    make_member(tree["branch_ag1"], name="王芳")
+    login(people["township_a_staff"])
+    url = reverse("branches:honour-create")
+    for refused in [tree["branch_b1"], tree["general_ag"]]:
+        response = client.get(url, {"branch": refused.pk})
+        assert response.context["finder"].errors["branch"] == [REFUSED_UNIT]
+        assert [m.name for m in response.context["form"].fields["member"].queryset] == ["李明", "王芳"]  # A's only
+    response = client.get(url, {"branch": tree["branch_ag1"].pk})
+    assert [m.name for m in response.context["form"].fields["member"].queryset] == ["王芳"]
+
+
+def test_an_honour_for_a_unit_out_of_scope_is_refused_with_a_message(client, tree, people, login):
+    login(people["township_a_staff"])
+    url = f"{reverse('branches:honour-create')}?for=unit"
+    response = client.post(url, _award_form(title="五四红旗团支部", organization=tree["branch_b1"].pk))
+    assert response.context["form"].errors["organization"] == [REFUSED_UNIT]
+    assert not Honour.objects.exists()
+    # Refused for another reason, the chosen unit stays chosen.
+    response = client.post(url, _award_form(title="五四红旗团支部", organization=tree["branch_a1"].pk, year=""))
+    assert f'value="{tree["branch_a1"].pk}" selected' in picker(response, "organization")
 
 
 def test_revoked_honours_leave_the_list_unless_asked_for(client, tree, people, login, honours):

@@ -9,7 +9,10 @@ from django.urls import reverse
 
 from branches import account_services, services
 from branches.models import Organization, OrganizationKind, PartyOrganization, Role, RoleAssignment, Sector, User
-from tests.conftest import PASSWORD, make_user
+from tests.branches.test_unit_search import picker
+from tests.conftest import PASSWORD, add, make_user
+
+REFUSED_UNIT = "此处不能选择这个组织。请输入组织名称中的几个字，再从列表中选取。"
 
 
 @pytest.fixture
@@ -154,3 +157,42 @@ def test_the_account_page_shows_role_changes(client, tree, people, login):
     assert PartyOrganization.objects.exists()
     assert LogEntry.objects.filter(object_pk=str(role.pk)).exists()
     assert PASSWORD
+
+
+# --- moving a unit: the new parent searched as you type (issue 8) ---------------------------------
+
+
+def test_the_move_page_renders_only_the_chosen_parent(client, tree, people, login):
+    unit = tree["branch_a1"]
+    url = reverse("branches:unit-move", kwargs={"pk": unit.pk})
+    login(people["county_staff"])
+    response = client.get(url)
+    select = picker(response, "new_parent")
+    assert select.count("<option") == 1 and f'data-unit-for="move:{unit.pk}"' in select
+    size = len(response.content)
+    for i in range(30):
+        add(tree["county"], name=f"共青团新{i:02d}镇委员会", code=f"C-N{i:02d}", kind="township", sector="public")
+    assert len(client.get(url).content) == size  # the page does not grow with the tree
+    response = client.post(url, {"new_parent": tree["township_b"].pk})
+    assert response.status_code == 302
+    assert Organization.objects.get_parent(Organization.objects.get(pk=unit.pk)) == tree["township_b"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "new_parent"),
+    [
+        ("township_a_staff", "township_b"),  # outside their remit
+        ("township_a_staff", "county"),  # above it
+        ("county_staff", "branch_ag1"),  # a branch holds no units
+        ("county_staff", "branch_a1"),  # itself
+    ],
+)
+def test_moving_under_a_unit_not_offered_is_refused_with_a_message(client, tree, people, login, persona, new_parent):
+    unit = tree["branch_a1"]
+    login(people[persona])
+    response = client.post(reverse("branches:unit-move", kwargs={"pk": unit.pk}), {"new_parent": tree[new_parent].pk})
+    assert response.status_code == 200
+    assert response.context["form"].errors["new_parent"] == [REFUSED_UNIT]
+    assert REFUSED_UNIT in response.content.decode()
+    assert picker(response, "new_parent").count("<option") == 1  # nothing of the refused unit shown
+    assert Organization.objects.get_parent(Organization.objects.get(pk=unit.pk)) == tree["township_a"]

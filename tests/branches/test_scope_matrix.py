@@ -136,6 +136,47 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, tree, people, name, targ
     assert response["Location"].startswith(reverse("login"))
 
 
+RECORD_ROLES = dict(
+    county_staff=200, township_a_staff=200, township_b_staff=200, secretary_a1=200, deputy_a1=200, secretary_b1=200
+)
+
+
+def _table_of(name: str, target: str) -> dict[str, int]:
+    return next(table for row_name, row_target, table in MATRIX if (row_name, row_target) == (name, target))
+
+
+# The unit pickers' search, per purpose (`for`): the same answer as the picker's own page.
+UNIT_CHOICES_MATRIX = [
+    ("records", expect(403, **RECORD_ROLES)),
+    ("branches", expect(403, **RECORD_ROLES)),
+    ("roles", _table_of("branches:accounts", None)),
+    ("move:branch_a1", _table_of("branches:unit-move", "branch_a1")),
+    ("move:township_a", _table_of("branches:unit-move", "township_a")),
+    ("anything", expect(404)),
+]
+
+
+def _unit_choices_url(purpose, tree):
+    if purpose.startswith("move:"):
+        purpose = f"move:{tree[purpose.removeprefix('move:')].pk}"
+    return f"{reverse('branches:unit-choices')}?for={purpose}"
+
+
+@pytest.mark.parametrize(
+    ("purpose", "persona", "status"),
+    [(purpose, persona, status) for purpose, table in UNIT_CHOICES_MATRIX for persona, status in table.items()],
+)
+def test_unit_choices_scope_matrix(client, tree, people, login, purpose, persona, status):
+    login(people[persona])
+    assert client.get(_unit_choices_url(purpose, tree)).status_code == status
+
+
+@pytest.mark.parametrize(("purpose", "_table"), UNIT_CHOICES_MATRIX)
+def test_unit_choices_send_anonymous_visitors_to_sign_in(client, tree, purpose, _table):
+    response = client.get(_unit_choices_url(purpose, tree))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_role_assignment_pages_follow_the_account(client, tree, people, login):
     role = people["secretary_b1"].roles.get()
     for name in ["branches:role-end", "branches:role-hand-over"]:
