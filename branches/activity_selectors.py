@@ -20,6 +20,7 @@ from django.db.models import (
     DateField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     Min,
@@ -42,7 +43,6 @@ from branches.models import (
     ActivityKind,
     Cadence,
     CommitteeSeat,
-    CommitteeTerm,
     Organization,
     Role,
     ThemedDayTopic,
@@ -355,20 +355,16 @@ def _row_count(rows: QuerySet) -> Subquery:
 
 def with_committee_data(units: QuerySet[Organization]) -> QuerySet[Organization]:
     """Units with what `_has_committee` reads (active members, open seats of the current committee
-    term) and the current term's end day, as subqueries of the units' own query. The term's two run
-    only for the units that have a current term at all (a set the database reads once): most have
-    none, so they cost no lookups each."""
+    term) and the current term's end day. The current term is joined (a unit has one at most: a
+    constraint), the counts are subqueries of the units' own query."""
     members = Member.objects.filter(branch=OuterRef("pk"), status=MemberStatus.ACTIVE)
-    terms = CommitteeTerm.objects.current()
-    has_term = Q(pk__in=terms.order_by().values("organization_id"))
-    seats = CommitteeSeat.objects.filter(
-        term__organization=OuterRef("pk"), term__ended_on__isnull=True, until__isnull=True
-    )
-    due_on = terms.filter(organization=OuterRef("pk")).values("due_on")[:1]
+    seats = CommitteeSeat.objects.filter(term=OuterRef("current_term"), until__isnull=True)
     return units.annotate(
+        current_term=FilteredRelation("committee_terms", condition=Q(committee_terms__ended_on__isnull=True))
+    ).annotate(
         active_members=_row_count(members),
-        open_seats=Case(When(has_term, then=_row_count(seats)), default=0),
-        term_due_on=Case(When(has_term, then=Subquery(due_on)), default=None, output_field=DateField()),
+        open_seats=Case(When(current_term__isnull=False, then=_row_count(seats)), default=0),
+        term_due_on=F("current_term__due_on"),
     )
 
 

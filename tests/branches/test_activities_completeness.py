@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from branches import activity_services as services
 from branches.activity_selectors import branch_completeness, period_months
+from branches.committee_selectors import term_status
 from branches.models import (
     Activity,
     ActivityKind,
@@ -111,6 +112,18 @@ def test_committee_meetings_only_where_the_branch_has_a_committee(tree, people):
     assert K.COMMITTEE_MEETING not in missing["C-B-1"]
     rows = table_for(units, date(2026, 3, 1), date(2026, 3, 1))
     assert (rows["C-A-1"].has_committee, rows["C-B-1"].has_committee) == (True, False)
+
+
+def test_only_the_current_term_counts_after_an_election(tree, people):
+    """The committee of the term elected last: the earlier term, ended, is history (its seats too)."""
+    b1, staff = tree["branch_b1"], people["county_staff"]
+    earlier = elect_committee(b1, staff, seats=3, starts_on=date(2022, 1, 1))
+    CommitteeTerm.objects.filter(pk=earlier.pk).update(ended_on=date(2025, 1, 1))
+    current = elect_committee(b1, staff, seats=2, starts_on=date(2025, 1, 1))
+    units = Organization.objects.filter(pk=b1.pk)
+    (row,) = branch_completeness(units, date(2026, 3, 1), date(2026, 3, 1), today=TODAY).rows
+    assert not row.has_committee  # two seats are no committee
+    assert row.term_status == term_status(current.due_on, TODAY)
 
 
 def test_activities_recorded_late_are_counted_and_shown(tree, people, branches, settings):
