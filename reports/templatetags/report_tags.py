@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
 from branches.models import Role
@@ -20,25 +22,45 @@ def chart_svg(chart: Chart) -> str:
     return mark_safe(render_svg(chart))
 
 
-@register.filter
-def rows_with_units(table: Table) -> list[tuple[list, int | None]]:
-    """The table's rows, each with the League unit it is about (None where the table says nothing)."""
-    units = table.row_units or []
-    return [(row, units[i] if i < len(units) else None) for i, row in enumerate(table.rows)]
+# A pk no unit has, reversed once per table and replaced by each row's: reversing the drill-down
+# link for each of a township's 50 units, or a county's 1,700 people, cost more than the table.
+_PK_PLACEHOLDER = 987654321987
 
 
 @register.simple_tag(takes_context=True)
-def drill_href(context: template.Context, unit_pk: int | None) -> str:
-    """The link from a table row down to that unit's own page of the same report and period, on the
-    pages that drill down (`drill` = (url name, period key)); nothing in print."""
-    drill = context.get("drill")
-    if not drill or unit_pk is None:
+def table_rows(context: template.Context, table: Table) -> str:
+    """The body rows of a document table as HTML, written in one pass: a county's monthly report has
+    tens of thousands of cells, and rendered cell by cell through the template they were most of the
+    page's time. A row about a League unit carries its pk and, on the pages that drill down (`drill`
+    = (url name, period key), never in print), links its first cell to that unit's page of the same
+    report and period. Cells are escaped and localized as `{{ cell }}` would be."""
+    link = _drill_link(context.get("drill"))
+    units = table.row_units or []
+    html = []
+    for index, row in enumerate(table.rows):
+        unit_pk = units[index] if index < len(units) else None
+        html.append(f'<tr data-unit="{unit_pk}">' if unit_pk else "<tr>")
+        for position, cell in enumerate(row):
+            text = _cell_html(cell)
+            if position == 0 and link and unit_pk is not None:
+                text = f'<a href="{escape(link.replace(str(_PK_PLACEHOLDER), str(unit_pk)))}">{text}</a>'
+            html.append(f'<td class="num">{text}</td>' if is_number(cell) else f"<td>{text}</td>")
+        html.append("</tr>")
+    return mark_safe("".join(html))
+
+
+def _drill_link(drill: tuple[str, str] | None) -> str:
+    if not drill:
         return ""
     url_name, period_key = drill
     try:
-        return f"{reverse(url_name, args=[unit_pk])}?period={period_key}"
+        return f"{reverse(url_name, args=[_PK_PLACEHOLDER])}?period={period_key}"
     except NoReverseMatch:
         return ""
+
+
+def _cell_html(cell: object) -> str:
+    return "—" if cell is None else conditional_escape(localize(cell))
 
 
 @register.simple_tag(takes_context=True)
