@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
@@ -22,6 +23,9 @@ from django.utils.translation import gettext_lazy
 from branches.models import ALLOWED_CHILD_KINDS, ROLE_UNIT_KINDS, Organization, Role, User
 from branches.scope import user_scope
 from branches.selectors import get_organization_for_user, has_record_scope, may_manage_accounts, units_with_records
+
+if TYPE_CHECKING:
+    from members.models import Member, Transfer
 
 # A search answers with this many units: enough to pick from, few enough to send at once.
 UNIT_CHOICES_SHOWN = 20
@@ -82,19 +86,54 @@ PURPOSES: dict[str, tuple[Callable[[User], bool], Callable[[User], QuerySet[Orga
     "branches": (has_record_scope, record_branches),
     "roles": (may_manage_accounts, role_units),
 }
-MOVE_PURPOSE = re.compile(r"move:([0-9]{1,18})")
 
 
 def move_purpose(organization: Organization) -> str:
     return f"move:{organization.pk}"
 
 
+def transfer_purpose(member: Member) -> str:
+    """Where the member may be transferred within the county (members.transfers)."""
+    return f"transfer:{member.pk}"
+
+
+def approve_purpose(transfer: Transfer) -> str:
+    """The branches a receiving committee may place the transfer's member in (members.transfers)."""
+    return f"approve:{transfer.pk}"
+
+
+def _move_units(user: User, pk: int) -> QuerySet[Organization]:
+    return new_parent_candidates(user, get_organization_for_user(user, pk, manage=True, from_above=True))
+
+
+# members builds on branches: its helpers are imported when a picker of its pages is asked for.
+def _transfer_units(user: User, pk: int) -> QuerySet[Organization]:
+    from members import transfers
+
+    return transfers.destinations_in_county(transfers.get_member_to_transfer(user, pk))
+
+
+def _approve_units(user: User, pk: int) -> QuerySet[Organization]:
+    from members import transfers
+
+    return transfers.branches_to_place_in(transfers.get_transfer_to_place(user, pk))
+
+
+# purpose "<name>:<pk>" → the units its picker offers for that object, which it reads for the user as
+# the picker's page does (404 or 403 the same)
+OBJECT_PURPOSES: dict[str, Callable[[User, int], QuerySet[Organization]]] = {
+    "move": _move_units,
+    "transfer": _transfer_units,
+    "approve": _approve_units,
+}
+OBJECT_PURPOSE = re.compile(r"([a-z]+):([0-9]{1,18})")
+
+
 def units_for_purpose(user: User, purpose: str) -> QuerySet[Organization]:
-    """The units the picker named by `purpose` offers the user. An unknown purpose, or a unit to move
-    the user cannot see, is 404; a picker the user may not use at all is 403, as its page is."""
-    if match := MOVE_PURPOSE.fullmatch(purpose):
-        organization = get_organization_for_user(user, int(match[1]), manage=True, from_above=True)
-        return new_parent_candidates(user, organization)
+    """The units the picker named by `purpose` offers the user. An unknown purpose, or an object the
+    user cannot see, is 404; a picker the user may not use at all is 403, as its page is."""
+    if (match := OBJECT_PURPOSE.fullmatch(purpose)) and match[1] in OBJECT_PURPOSES:
+        return OBJECT_PURPOSES[match[1]](user, int(match[2]))
     if purpose not in PURPOSES:
         raise Http404
     may_use, units = PURPOSES[purpose]
@@ -195,8 +234,17 @@ class SearchedUnitField(forms.ModelChoiceField):
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 
     def set_purpose(self, purpose: str) -> None:
-        """For a picker whose units depend on the page (moving a unit: `move_purpose`)."""
+        """For a picker whose units depend on the page's object (`move_purpose`, `transfer_purpose`,
+        `approve_purpose`)."""
         self.widget.attrs["data-unit-for"] = purpose
+
+    def choose_the_only_unit(self) -> None:
+        """Start on the unit if the picker offers just that one (a branch secretary's own branch):
+        there is nothing to search for. One query, of two units at most."""
+        units = list(self.queryset[:2])
+        if len(units) == 1:
+            self.initial = units[0].pk
+            self._validated = units[0]  # rendered without reading it again
 
     def label_from_instance(self, unit: Organization) -> str:
         return unit_label(unit)

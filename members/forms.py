@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DateInput, phone_validator
 from branches.models import Organization
+from branches.unit_search import SearchedUnitField, approve_purpose, transfer_purpose
+from members import transfers
 from members.lifecycle import LEAVING_STATUSES
-from members.models import Member
+from members.models import Member, Transfer
 
 
 class MemberForm(forms.ModelForm):
@@ -57,13 +60,20 @@ class MemberForm(forms.ModelForm):
             self.fields["id_number"].help_text = _("Leave empty to keep %(masked)s.") % {
                 "masked": self.instance.id_number_masked
             }
-        if branches is not None:
-            self.fields["branch"] = forms.ModelChoiceField(queryset=branches, label=_("Branch"))
-            self.fields["branch"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
+        if branches is not None:  # a new member: `branches` are those of the `branches` purpose
+            add_branch_field(self, "branch", branches, label=_("Branch"))
             self.order_fields(["branch", *self.Meta.fields])
 
     def clean_id_number(self):
         return self.cleaned_data["id_number"].strip()
+
+
+def add_branch_field(form: forms.BaseForm, name: str, branches: QuerySet[Organization], *, label: str) -> None:
+    """A branch picker over the `branches` purpose (`branches` must be its units), starting on the
+    user's only branch if they have just one and the page named none."""
+    form.fields[name] = SearchedUnitField(branches, purpose="branches", label=label)
+    if not form.is_bound and name not in form.initial:
+        form.fields[name].choose_the_only_unit()
 
 
 class LeaveForm(forms.Form):
@@ -88,15 +98,12 @@ class YearForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000)
 
 
-def _unit_label(unit: Organization) -> str:
-    return f"{unit.name} ({unit.code})"
-
-
 class TransferRequestForm(forms.Form):
     """From the member's page: within the county (any branch or committee), or out of it."""
 
-    to_unit = forms.ModelChoiceField(
-        queryset=Organization.objects.none(),
+    to_unit = SearchedUnitField(
+        queryset=None,
+        purpose="",  # the member's, set in __init__
         required=False,
         label=_("Transfer to (in the county)"),
         help_text=_("A branch, or a committee that will place the member in one of its branches."),
@@ -115,11 +122,10 @@ class TransferRequestForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, county_units, **kwargs):
+    def __init__(self, *args, member: Member, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_unit"].queryset = county_units
-        # Indented by level, in tree order: the county's units read as its organization chart.
-        self.fields["to_unit"].label_from_instance = lambda unit: f"{'— ' * max(unit.depth - 2, 0)}{unit.name}"
+        self.fields["to_unit"].queryset = transfers.destinations_in_county(member)
+        self.fields["to_unit"].set_purpose(transfer_purpose(member))
 
     def clean(self):
         cleaned = super().clean()
@@ -134,22 +140,32 @@ class TransferReceiveForm(forms.Form):
     """The receiving side asks for a member by full ID number."""
 
     id_number = forms.CharField(label=_("ID number of the member"), max_length=22)
-    to_unit = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Into branch"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, branches, **kwargs):
+    def __init__(self, *args, branches: QuerySet[Organization], **kwargs):
+        """`branches`: those of the `branches` purpose (selectors.branches_for_new_members)."""
         super().__init__(*args, **kwargs)
-        self.fields["to_unit"].queryset = branches
-        self.fields["to_unit"].label_from_instance = _unit_label
+        add_branch_field(self, "to_unit", branches, label=_("Into branch"))
+        self.order_fields(["id_number", "to_unit", "note"])
 
 
 class TransferApproveForm(forms.Form):
-    to_branch = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False, label=_("Into branch"))
+    """The receiving committee places the member in one of its branches."""
 
-    def __init__(self, *args, branches, **kwargs):
+    to_branch = SearchedUnitField(
+        queryset=None,
+        purpose="",  # the transfer's, set in __init__
+        required=False,
+        label=_("Into branch"),
+    )
+
+    def __init__(self, *args, transfer: Transfer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_branch"].queryset = branches
-        self.fields["to_branch"].label_from_instance = _unit_label
+        field = self.fields["to_branch"]
+        field.queryset = transfers.branches_to_place_in(transfer)
+        field.set_purpose(approve_purpose(transfer))
+        if not self.is_bound:
+            field.choose_the_only_unit()
 
 
 class TransferRejectForm(forms.Form):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from branches.audit import audit_event
 from members import idnumbers, imports, selectors, tasks
+from members.forms import add_branch_field
 from members.models import ImportBatch
 from members.services import may_edit_members_in, may_see_full_id_numbers
 
@@ -26,16 +27,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(forms.Form):
-    branch = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Into branch"))
     file = forms.FileField(
         label=gettext_lazy("Roster file (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
     def __init__(self, *args, branches, **kwargs):
+        """`branches`: those of the `branches` purpose (selectors.branches_for_new_members)."""
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = lambda unit: f"{unit.name} ({unit.code})"
+        add_branch_field(self, "branch", branches, label=gettext_lazy("Into branch"))
+        self.order_fields(["branch", "file"])
 
 
 def _get_batch_for_user(request: HttpRequest, pk: int) -> ImportBatch:

@@ -10,17 +10,16 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Left, Length
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from branches.audit import ACTION_LABELS, describe_changes
 from branches.models import Honour, Organization, User
-from branches.selectors import has_record_scope, units_with_records
+from branches.selectors import has_record_scope
+from branches.unit_search import record_branches, record_units
 from members.models import Member, Transfer, add_years, choice_labels, years_between
 
 
@@ -29,42 +28,15 @@ def get_member_for_user(user: User, pk: int) -> Member:
     return get_object_or_404(Member.objects.visible_to(user).select_related("branch"), pk=pk)
 
 
-def units_for_member_filter(user: User):
-    """Units the member list can be narrowed to: the user's record scope, committees and branches."""
-    return units_with_records(user).active()
+def units_for_member_filter(user: User) -> QuerySet[Organization]:
+    """Units the member list can be narrowed to: those of its unit picker (the `records` purpose)."""
+    return record_units(user)
 
 
-# The unit filter offers this many units per search: enough to pick from, few enough to send at once.
-UNIT_CHOICES_SHOWN = 20
-
-
-def with_parent_name(units: QuerySet[Organization]) -> QuerySet[Organization]:
-    """Each unit with its parent's name (None at the top), in the same query."""
-    parent = Organization.objects.filter(
-        path=Left(OuterRef("path"), Length(OuterRef("path")) - Organization.steplen)
-    ).values("name")[:1]
-    return units.annotate(parent_name=Subquery(parent))
-
-
-def unit_label(unit: Organization) -> str:
-    """A unit's name with its parent's, so that two "第一团支部" can be told apart (with_parent_name)."""
-    if not unit.parent_name:
-        return unit.name
-    return _("%(unit)s (%(parent)s)") % {"unit": unit.name, "parent": unit.parent_name}
-
-
-def unit_choices(user: User, search: str) -> list[Organization]:
-    """The units of the member filter whose name contains `search`, in tree order, with their parents'
-    names (one query). With nothing typed, the top of the user's tree: the units a search would
-    otherwise have to guess."""
-    units = with_parent_name(units_for_member_filter(user))
-    search = search.strip()
-    units = units.filter(name__contains=search).order_by("path") if search else units.order_by("depth", "path")
-    return list(units[:UNIT_CHOICES_SHOWN])
-
-
-def branches_for_new_members(user: User):
-    return units_for_member_filter(user).branches()
+def branches_for_new_members(user: User) -> QuerySet[Organization]:
+    """Branches the user adds members to, imports into and receives transfers into: those of their
+    unit pickers (the `branches` purpose)."""
+    return record_branches(user)
 
 
 @dataclass(frozen=True)

@@ -7,29 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.forms import attach_service_errors
-from branches.models import Organization, OrganizationKind
+from branches.models import Organization
 from members import selectors, transfers
 from members.forms import TransferApproveForm, TransferReceiveForm, TransferRejectForm, TransferRequestForm
 from members.models import Transfer, TransferStatus
 from members.services import may_edit_members_in
-
-
-def _get_transfer_for_user(request: HttpRequest, pk: int) -> Transfer:
-    queryset = Transfer.objects.visible_to(request.user).select_related("member", "from_branch", "to_unit", "to_branch")
-    return get_object_or_404(queryset, pk=pk)
-
-
-def _waiting_for(user, transfer: Transfer) -> bool:
-    if transfer.status != TransferStatus.PENDING:
-        return False
-    if transfer.sending_approved_by_id is None:
-        return transfers.may_act_for_sending_side(user, transfer)
-    return transfers.may_act_for_receiving_side(user, transfer)
 
 
 @login_required
@@ -41,7 +28,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
     if status in TransferStatus.values:
         items = items.filter(status=status)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    rows = [(t, _waiting_for(request.user, t)) for t in page.object_list]
+    rows = [(t, transfers.waiting_for(request.user, t)) for t in page.object_list]
     return render(
         request,
         "members/transfer_list.html",
@@ -58,17 +45,8 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     """The sending side starts a transfer from the member's page."""
-    member = selectors.get_member_for_user(request.user, pk)
-    if not may_edit_members_in(request.user, member.branch):
-        raise PermissionDenied
-    county_path = member.branch.path[: Organization.steplen]
-    county_units = (
-        Organization.objects.filter(path__startswith=county_path)
-        .active()
-        .exclude(kind=OrganizationKind.COUNTY)
-        .exclude(pk=member.branch_id)
-    )
-    form = TransferRequestForm(request.POST or None, county_units=county_units)
+    member = transfers.get_member_to_transfer(request.user, pk)
+    form = TransferRequestForm(request.POST or None, member=member)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -120,10 +98,7 @@ def transfer_receive(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer = _get_transfer_for_user(request, pk)
-    waiting = _waiting_for(request.user, transfer)
-    needs_branch = waiting and transfer.sending_approved_by_id and not transfer.to_unit.is_branch
-    branches = Organization.objects.subtree_of([transfer.to_unit.path]).branches().active() if needs_branch else None
+    transfer = transfers.get_transfer_for_user(request.user, pk)
     starter_side = (
         transfers.may_act_for_receiving_side
         if transfer.initiated_by_receiving_side
@@ -134,9 +109,11 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members/transfer_detail.html",
         {
             "transfer": transfer,
-            "waiting": waiting,
+            "waiting": transfers.waiting_for(request.user, transfer),
             "may_cancel": transfer.status == TransferStatus.PENDING and starter_side(request.user, transfer),
-            "approve_form": TransferApproveForm(branches=branches) if needs_branch else None,
+            "approve_form": (
+                TransferApproveForm(transfer=transfer) if transfers.places_member(request.user, transfer) else None
+            ),
             "reject_form": TransferRejectForm(),
         },
     )
@@ -145,12 +122,12 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    transfer = _get_transfer_for_user(request, pk)
+    transfer = transfers.get_transfer_for_user(request.user, pk)
     try:
         if decision == "approve":
-            form = TransferApproveForm(request.POST, branches=Organization.objects.branches())
-            to_branch = form.cleaned_data["to_branch"] if form.is_valid() else None
-            transfers.transfer_approve(actor=request.user, transfer=transfer, to_branch=to_branch)
+            transfers.transfer_approve(
+                actor=request.user, transfer=transfer, to_branch=_branch_to_place_in(request, transfer)
+            )
             messages.success(request, _("Approved."))
         elif decision == "reject":
             transfers.transfer_reject(actor=request.user, transfer=transfer, reason=request.POST.get("reason", ""))
@@ -161,3 +138,14 @@ def transfer_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("members:transfer", pk=transfer.pk)
+
+
+def _branch_to_place_in(request: HttpRequest, transfer: Transfer) -> Organization | None:
+    """The branch a receiving committee named, if it places the member; one it may not name is
+    refused here with the picker's message (transfer_approve says when one is missing)."""
+    if not transfers.places_member(request.user, transfer):
+        return None
+    form = TransferApproveForm(request.POST, transfer=transfer)
+    if not form.is_valid():
+        raise ValidationError(form.errors["to_branch"])
+    return form.cleaned_data["to_branch"]

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,7 @@ from branches.audit import audit_context, audit_events_bulk
 from branches.models import Organization, OrganizationKind, User, subtree_filter
 from branches.scope import user_scope
 from members.models import Member, MemberStatus, Transfer, TransferStatus
+from members.selectors import get_member_for_user
 from members.services import may_edit_members_in
 from promotion.services import cases_follow_member, cases_withdraw_for_leaving
 
@@ -33,6 +36,64 @@ def may_act_for_sending_side(actor: User, transfer: Transfer) -> bool:
 
 def may_act_for_receiving_side(actor: User, transfer: Transfer) -> bool:
     return transfer.to_unit is not None and may_edit_members_in(actor, transfer.to_unit)
+
+
+def waiting_for(actor: User, transfer: Transfer) -> bool:
+    """Whether the transfer waits for the actor's decision."""
+    if transfer.status != TransferStatus.PENDING:
+        return False
+    if transfer.sending_approved_by_id is None:
+        return may_act_for_sending_side(actor, transfer)
+    return may_act_for_receiving_side(actor, transfer)
+
+
+def places_member(actor: User, transfer: Transfer) -> bool:
+    """Whether the actor now names the branch the member joins: the transfer went to a committee and
+    waits for the actor on the receiving side."""
+    # Waiting on the receiving side means a unit in the county was named (not one outside it).
+    return (
+        waiting_for(actor, transfer) and transfer.sending_approved_by_id is not None and not transfer.to_unit.is_branch
+    )
+
+
+def get_transfer_for_user(user: User, pk: int) -> Transfer:
+    """The transfer if the user is on either side of it; 404 otherwise, the same as missing."""
+    queryset = Transfer.objects.visible_to(user).select_related("member", "from_branch", "to_unit", "to_branch")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def get_member_to_transfer(user: User, pk: int) -> Member:
+    """The member, if the user works with their branch (else 404) and may send them away (else 403)."""
+    member = get_member_for_user(user, pk)
+    if not may_edit_members_in(user, member.branch):
+        raise PermissionDenied
+    return member
+
+
+def get_transfer_to_place(user: User, pk: int) -> Transfer:
+    """The transfer, if the user sees it (else 404) and now places its member in a branch (else 403)."""
+    transfer = get_transfer_for_user(user, pk)
+    if not places_member(user, transfer):
+        raise PermissionDenied
+    return transfer
+
+
+def destinations_in_county(member: Member) -> QuerySet[Organization]:
+    """Where the sending side may transfer the member within the county: any active unit below the
+    county committee but the member's own branch (transfer_request refuses a committee without
+    branches, with its reason)."""
+    county_path = member.branch.path[: Organization.steplen]
+    return (
+        Organization.objects.filter(path__startswith=county_path)
+        .active()
+        .exclude(kind=OrganizationKind.COUNTY)
+        .exclude(pk=member.branch_id)
+    )
+
+
+def branches_to_place_in(transfer: Transfer) -> QuerySet[Organization]:
+    """The branches of the receiving committee, one of which the member joins (_complete checks it)."""
+    return Organization.objects.subtree_of([transfer.to_unit.path]).branches().active()
 
 
 def _check_destination(member: Member, to_unit: Organization) -> None:

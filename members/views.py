@@ -131,7 +131,8 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def member_create(request: HttpRequest) -> HttpResponse:
     _require_member_access(request)
     branches = selectors.branches_for_new_members(request.user)
-    form = MemberForm(request.POST or None, branches=branches, initial={"branch": request.GET.get("branch")})
+    named = request.GET.get("branch")  # after "Save and add another": the same branch
+    form = MemberForm(request.POST or None, branches=branches, initial={"branch": named} if named else None)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         try:
