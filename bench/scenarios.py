@@ -16,6 +16,7 @@ the same data (registered here, inside the bench process only, when the app does
 from __future__ import annotations
 
 import io
+import resource
 import statistics
 import time
 from collections import deque
@@ -45,6 +46,7 @@ class Scenario:
     compare_to: str = ""  # the admin scenario this one is compared with
     writes: bool = False  # run inside a transaction rolled back afterwards; no SQL floor
     warm_up: bool = True
+    floor_runs: int = 5  # replays of the run's reads for the SQL floor (after one to warm up)
 
 
 @dataclass
@@ -145,7 +147,7 @@ def measure(scenario: Scenario, overhead: tuple[float, float], load_average: Cal
     runs = scenario.runs
     returned = (after[0] - before[0] - overhead[0]) / runs
     fetched = (after[1] - before[1] - overhead[1]) / runs
-    floor = None if scenario.writes else replay(captured)
+    floor = None if scenario.writes else replay(captured, scenario.floor_runs)
     return Result(scenario, times, query_count, max(returned, 0), max(fetched, 0), floor, load_average())
 
 
@@ -342,6 +344,46 @@ def roster(rows: int) -> bytes:
     return buffer.getvalue()
 
 
+def province_reports(quarter, report_runs: int) -> list[Scenario]:
+    """With more than one county (the province slice): the quarterly reports of every county, as the
+    daily schedule's worker makes them (figures, PDF and .xlsx, one county after another). The tree's
+    top level is the county, so a province's quarterly report is its counties' reports; the worker holds
+    one county's document at a time, and the line printed after the run gives the process's peak memory."""
+    from branches.models import Organization
+    from reports.models import ReportKind
+    from reports.pdf import render_pdf
+    from reports.selectors import build_document
+    from reports.xlsx import render_xlsx
+
+    counties = list(Organization.objects.filter(depth=1).order_by("path"))
+    if len(counties) < 2:
+        return []
+
+    def every_county() -> object:
+        slowest = (0.0, "")
+        with translation.override("zh-hans"):
+            for county in counties:
+                started = time.perf_counter()
+                document = build_document(ReportKind.QUARTERLY, county, quarter)
+                render_pdf(document)
+                render_xlsx(document)
+                slowest = max(slowest, (time.perf_counter() - started, county.code))
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"    {len(counties)} counties; slowest {slowest[1]} {slowest[0]:.1f} s; peak memory {peak_mib:,.0f} MiB")
+        return slowest
+
+    return [
+        Scenario(
+            f"quarterly reports of all {len(counties)} counties: figures + PDF + .xlsx",
+            every_county,
+            1,
+            "reports",
+            warm_up=False,
+            floor_runs=1,
+        )
+    ]
+
+
 def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[str] | None = None) -> list[Scenario]:
     from branches.notifications import RULES, run_rule
     from members import exports, imports
@@ -491,6 +533,7 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
             report_runs,
             "reports",
         ),
+        *province_reports(quarter, report_runs),
         Scenario(
             "import of 10,000 rows (read, check, commit)", import_rows, import_runs, "bulk", writes=True, warm_up=False
         ),

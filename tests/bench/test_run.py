@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.utils import timezone
 
 from bench import run, scenarios
 from branches.models import User
@@ -68,3 +69,19 @@ def test_a_failing_scenario_is_reported_and_a_writing_one_rolled_back(db, loaded
 
     scenarios.measure(scenarios.Scenario("writes", write, runs=2, writes=True), (0, 0), no_load)
     assert not User.objects.filter(username="bench_probe").exists()
+
+
+def test_the_province_scenario_makes_every_countys_quarterly_report(db, loaded, capsys):
+    from branches.models import Organization, OrganizationKind, Sector
+    from reports.periods import QUARTER, Period
+
+    quarter = Period.containing(QUARTER, timezone.localdate()).previous()
+    assert scenarios.province_reports(quarter, 1) == []  # one county: nothing to add
+    Organization.objects.add_root(
+        dict(name="共青团第二县委员会", code="C002", kind=OrganizationKind.COUNTY, sector=Sector.PUBLIC_INSTITUTION)
+    )
+    (scenario,) = scenarios.province_reports(quarter, 1)
+    assert scenario.name.startswith("quarterly reports of all 2 counties")
+    seconds, slowest = scenario.run()
+    assert slowest in {"C001", "C002"} and seconds > 0
+    assert "2 counties; slowest" in capsys.readouterr().out
