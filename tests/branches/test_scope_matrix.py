@@ -5,6 +5,9 @@ not allowed is 403. Later apps add their views to this matrix."""
 import pytest
 from django.urls import reverse
 
+from members import transfers
+from tests.conftest import make_member
+
 PERSONAS = [
     "county_staff",
     "township_a_staff",
@@ -175,6 +178,34 @@ def test_unit_choices_scope_matrix(client, tree, people, login, purpose, persona
 def test_unit_choices_send_anonymous_visitors_to_sign_in(client, tree, purpose, _table):
     response = client.get(_unit_choices_url(purpose, tree))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# The member pages' pickers whose units depend on the page's object: transfer:<member of branch A1>
+# (the member's transfer page) and approve:<its transfer to township B> (placing it in a branch there).
+IN_A1 = dict(county_staff=200, township_a_staff=200, secretary_a1=200, deputy_a1=200)
+MEMBER_UNIT_CHOICES_MATRIX = [
+    ("transfer", expect(404, **IN_A1)),
+    (
+        "approve",
+        expect(404, county_staff=200, township_b_staff=200, township_a_staff=403, secretary_a1=403, deputy_a1=403),
+    ),
+]
+
+
+@pytest.fixture
+def transfer_to_township_b(tree, people):
+    member = make_member(tree["branch_a1"])
+    return transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["township_b"])
+
+
+@pytest.mark.parametrize(
+    ("name", "persona", "status"),
+    [(name, persona, status) for name, table in MEMBER_UNIT_CHOICES_MATRIX for persona, status in table.items()],
+)
+def test_member_unit_choices_scope_matrix(client, tree, people, login, transfer_to_township_b, name, persona, status):
+    pk = transfer_to_township_b.member_id if name == "transfer" else transfer_to_township_b.pk
+    login(people[persona])
+    assert client.get(f"{reverse('branches:unit-choices')}?for={name}:{pk}").status_code == status
 
 
 def test_role_assignment_pages_follow_the_account(client, tree, people, login):

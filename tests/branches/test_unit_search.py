@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from branches.models import Organization, OrganizationKind, Sector
-from tests.conftest import add
+from members import transfers
+from tests.conftest import add, make_member
 
 
 def picker(response, name: str) -> str:
@@ -92,7 +93,8 @@ def test_move_of_a_unit_the_user_may_not_move_is_refused(client, tree, people, l
 
 
 @pytest.mark.parametrize(
-    "purpose", ["", "everything", "Records", "records:1", "move:", "move:x", "move:1:2", "move:-1"]
+    "purpose",
+    ["", "everything", "Records", "records:1", "move:", "move:x", "move:1:2", "move:-1", "transfer:", "approve:x"],
 )
 def test_an_unknown_purpose_is_not_found(client, tree, people, login, purpose):
     assert status(login(people["county_staff"]), purpose) == 404
@@ -137,3 +139,59 @@ def test_each_purpose_needs_a_bounded_number_of_queries(
     choices(client, purpose)  # warm the session
     with django_assert_max_num_queries(limit):
         assert len(choices(client, purpose, "乙")) == (20 if purpose != "branches" else 1)
+
+
+def test_transfer_offers_the_member_s_county_but_their_own_branch(client, tree, people, login, other_county):
+    member = make_member(tree["branch_a1"])
+    purpose = f"transfer:{member.pk}"
+    login(people["secretary_a1"])  # any unit of the county, beyond their own records
+    assert choices(client, purpose) == [
+        "共青团甲镇委员会",
+        "共青团乙镇委员会",
+        "甲镇中学团总支",
+        "乙一村团支部",
+        "甲镇中学九年级团支部",
+    ]
+    assert choices(client, purpose, "外县") == []  # never another county's
+    assert status(login(people["secretary_b1"]), purpose) == 404  # not their member
+    assert status(login(people["party_a"]), purpose) == 404
+
+
+def test_approve_offers_the_receiving_committee_s_branches(client, tree, people, login):
+    add(tree["township_b"], name="乙二村团支部", code="C-B-2", kind="branch", sector="village")
+    transfer = transfers.transfer_request(
+        actor=people["secretary_a1"], member=make_member(tree["branch_a1"]), to_unit=tree["township_b"]
+    )
+    purpose = f"approve:{transfer.pk}"
+    for persona in ["township_b_staff", "county_staff"]:  # county staff too: township B's only
+        assert choices(login(people[persona]), purpose) == ["乙一村团支部", "乙二村团支部"]
+    assert status(login(people["secretary_a1"]), purpose) == 403  # the sending side: nothing to place
+    assert status(login(people["secretary_b1"]), purpose) == 404  # neither side
+    transfers.transfer_reject(actor=people["township_b_staff"], transfer=transfer, reason="不收")
+    assert status(login(people["township_b_staff"]), purpose) == 403  # decided: nothing to place any more
+
+
+def test_approve_of_a_transfer_to_a_branch_is_refused(client, tree, people, login):
+    transfer = transfers.transfer_request(
+        actor=people["secretary_a1"], member=make_member(tree["branch_a1"]), to_unit=tree["branch_b1"]
+    )
+    assert status(login(people["secretary_b1"]), f"approve:{transfer.pk}") == 403  # the branch is named
+
+
+@pytest.mark.parametrize("name", ["transfer", "approve"])
+def test_the_members_purposes_need_a_bounded_number_of_queries(
+    client, tree, people, login, django_assert_max_num_queries, name
+):
+    for i in range(30):
+        add(tree["township_b"], name=f"乙{i:02d}村团支部", code=f"C-B-{i + 10}", kind="branch", sector="village")
+    member = make_member(tree["branch_a1"])
+    obj = (
+        member
+        if name == "transfer"
+        else transfers.transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["township_b"])
+    )
+    login(people["county_staff"])
+    choices(client, f"{name}:{obj.pk}")  # warm the session
+    # The session and its idle clock, the user, their roles, the member or transfer, and the units.
+    with django_assert_max_num_queries(8):
+        assert len(choices(client, f"{name}:{obj.pk}", "乙")) == 20
