@@ -59,10 +59,11 @@ def test_branch_secretary_imports_a_roster_with_problems_on_a_phone(
     page.locator(f'main a[href="{upload_url}"]').click()
     page.wait_for_url(base + upload_url)
 
-    # Upload the file into the secretary's branch and have it checked.
+    # Upload the file into the secretary's branch, already chosen (their only one), and have it checked.
     form = page.locator("form:has(input[name=file])")
+    expect(form.locator("select[name=branch]")).to_have_value(str(branch.pk))
+    expect(form.locator(".ts-wrapper .item")).to_contain_text(branch.name)
     form.locator("input[name=file]").set_input_files(roster)
-    form.locator("select[name=branch]").select_option(str(branch.pk))
     form.locator("button[type=submit]").click()
     page.wait_for_url(f"{base}/**/import/*/")
     batch = ImportBatch.objects.get(branch=branch)

@@ -1,5 +1,5 @@
 """County staff narrow the member list to one branch on a phone, by typing part of its name in the
-unit filter (a search-as-you-type choice fed by members:unit-choices) and picking it.
+unit filter (a search-as-you-type choice fed by branches:unit-choices) and picking it.
 
 As in test_journeys, the text of the UI is not asserted: elements are found by form field names,
 link targets built with reverse(), data-testid and data from the fixtures. The test requests
