@@ -100,6 +100,19 @@ def test_the_unit_filter_renders_only_the_chosen_unit(client, tree, people, logi
     assert "乙一村团支部" not in select
 
 
+def test_the_unit_filter_brings_its_script_and_style_once_from_its_media(client, tree, people, login):
+    html = login(people["county_staff"]).get(reverse("members:list")).content.decode()
+    head = html[: html.index("</head>")]
+    for asset in [
+        "tom-select.bootstrap5.min.css",
+        "css/unit-search.css",
+        "tom-select.complete.min.js",
+        "unit-search.js",
+    ]:
+        assert html.count(asset) == 1 and asset in head
+    assert ".ts-wrapper" not in html  # the picker's rules live in static/css/unit-search.css only
+
+
 def test_a_unit_out_of_scope_is_refused_and_never_widens_the_list(client, tree, people, login, roster):
     login(people["township_a_staff"])
     response = client.get(reverse("members:list"), {"unit": tree["branch_b1"].pk})

@@ -29,9 +29,11 @@ def add_branches(parent: Organization, count: int, start: int = 0) -> None:
 
 
 def assert_page_does_not_grow(client, url: str, picker_name: str, parent: Organization) -> None:
-    """The page, its picker and its queries stay the same when 30 branches are added under `parent`."""
+    """The page, its picker and its queries stay the same when 30 branches are added under `parent`;
+    the page brings the picker's script (its form's media)."""
     with CaptureQueriesContext(connection) as before:
         response = client.get(url)
+    assert "js/unit-search.js" in response.content.decode()
     size = len(response.content)
     add_branches(parent, 30, start=50)
     with CaptureQueriesContext(connection) as after:
