@@ -316,7 +316,8 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="leagueadmin"),
+            # Two instances sharing a Redis database (a staging copy beside production) keep apart.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=f"leagueadmin:{DATABASES['default']['NAME']}"),
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}

@@ -9,7 +9,8 @@ everything it depends on:
 - today's date: "at the period's end" figures of an open period stand at today, and what is late is
   late by today;
 - the language: labels are translated when the document is built;
-- the id of the newest audit entry (auditlog's LogEntry). Every write to a record the report reads
+- the id of the newest audit entry of a change (auditlog's LogEntry; entries of a mere look are left
+  out). Every write to a record the report reads
   goes through a service that writes an entry in the same transaction — members (created, edited,
   leaving, imported: one entry per row written in bulk), transfers and the branch they move a
   member to, units (created, edited, dissolved, moved: the move explicitly), activities (recorded,
@@ -31,6 +32,7 @@ Monthly reports are computed each time: their Party organizations' scope reads o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -44,14 +46,19 @@ if TYPE_CHECKING:
     from reports.periods import Period
     from reports.selectors import Scope
 
+logger = logging.getLogger(__name__)
+
 # The safety net for what the key cannot see (the module's docstring): figures are computed again
 # after this long even when no audited change came in.
 LIVE_FIGURES_SECONDS = 10 * 60
 
 
 def newest_audit_entry() -> int:
-    """The id of the newest audit entry (0 with none): one query on the primary key's index."""
-    return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    """The id of the newest audit entry of a change (0 with none): one backward scan of the primary
+    key's index. Entries that record a look (a full ID number shown, an export, a Party organizer
+    opening a case) change no figure, and they would empty the cache at every read."""
+    changes = LogEntry.objects.exclude(action=LogEntry.Action.ACCESS)
+    return changes.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def live_key(kind: str, scope: Scope, period: Period) -> str:
@@ -66,9 +73,17 @@ def cached_document(
     """The document `build` computes for the kind, scope and period, or the one it computed since the
     last audited change (today, in this language)."""
     key = live_key(kind, scope, period)
-    kept = cache.get(key)
-    if kept is not None:
-        return ReportDocument.from_dict(kept)
+    try:
+        kept = cache.get(key)
+        if kept is not None:
+            return ReportDocument.from_dict(kept)
+    except Exception:
+        # The cache only saves time: a cache server down, or figures kept by a release whose document
+        # had other fields, mean computing them, never an error page.
+        logger.warning("Cached report figures unreadable under %s; computing them", key, exc_info=True)
     document = build(kind, scope, period)
-    cache.set(key, document.to_dict(), LIVE_FIGURES_SECONDS)
+    try:
+        cache.set(key, document.to_dict(), LIVE_FIGURES_SECONDS)
+    except Exception:  # as above
+        logger.warning("Report figures not cached under %s", key, exc_info=True)
     return document

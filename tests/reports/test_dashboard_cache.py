@@ -246,3 +246,25 @@ def test_a_frozen_quarter_is_read_from_the_archive_not_from_the_cache(staff, tre
     assert shown.context["document"].title == "冻结的季度报告" != live.title
     assert 'data-testid="computed-at"' not in shown.content.decode()
     assert len(builds) == 1
+
+
+def test_a_look_that_is_audited_keeps_the_cached_figures(staff, tree, people, members, builds):
+    staff.get(dashboard(tree["county"]))
+    member_services.member_reveal_id_number(actor=people["county_staff"], member=members["a1"][0])
+    staff.get(dashboard(tree["county"]))
+    assert len(builds) == 1
+
+
+def test_an_unreadable_cache_means_computing_the_figures_not_an_error(staff, tree, builds, monkeypatch):
+    staff.get(dashboard(tree["county"]))
+
+    class CacheServerDown:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("the cache server is down")
+
+        set = get
+
+    monkeypatch.setattr(live_cache, "cache", CacheServerDown())
+    response = staff.get(dashboard(tree["county"]))
+    assert response.status_code == 200 and members_at_end(response) == 5
+    assert len(builds) == 2
