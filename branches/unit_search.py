@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left, Length
 from django.forms.models import ModelChoiceIterator
 from django.http import Http404
@@ -143,17 +143,21 @@ def units_for_purpose(user: User, purpose: str) -> QuerySet[Organization]:
 
 
 def search_units(units: QuerySet[Organization], search: str) -> list[Organization]:
-    """The units whose name contains `search`, in tree order, with their parents' names (one query).
-    With nothing typed, the top of the user's tree: the units a search would otherwise have to guess."""
+    """The units whose name or code contains `search` (as the tree page's search), in tree order, with
+    their parents' names (one query). With nothing typed, the top of the user's tree: the units a
+    search would otherwise have to guess."""
     units = with_parent_name(units)
     search = search.strip()
-    units = units.filter(name__contains=search).order_by("path") if search else units.order_by("depth", "path")
+    if search:
+        units = units.filter(Q(name__contains=search) | Q(code__icontains=search)).order_by("path")
+    else:
+        units = units.order_by("depth", "path")
     return list(units[:UNIT_CHOICES_SHOWN])
 
 
 def as_choice(unit: Organization) -> dict[str, str]:
     """A unit as static/js/unit-search.js reads it."""
-    return {"value": str(unit.pk), "text": unit_label(unit), "name": unit.name, "path": unit.path}
+    return {"value": str(unit.pk), "text": unit_label(unit), "name": unit.name, "code": unit.code, "path": unit.path}
 
 
 # --- the form field ---------------------------------------------------------------------------------

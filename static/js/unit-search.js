@@ -13,9 +13,9 @@
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
-      // The server matched the name; the options it sent for earlier searches are narrowed the same
-      // way, and shown in tree order like its answer.
-      searchField: ["name"],
+      // The server matched the name or the code; the options it sent for earlier searches are
+      // narrowed the same way, and shown in tree order like its answer.
+      searchField: ["name", "code"],
       sortField: [{ field: "path" }, { field: "$score" }],
       maxOptions: 50,
       plugins: { clear_button: { title: escapeHtml(texts.clear) } },

@@ -54,6 +54,11 @@ def test_branches_are_the_branches_of_the_record_scope(client, tree, people, log
     assert choices(client, "branches", "乙") == ["乙一村团支部"]
 
 
+def test_a_unit_is_found_by_its_code_too(client, tree, people, login):
+    login(people["county_staff"])
+    assert choices(client, "records", "c-a-g") == ["甲镇中学团总支", "甲镇中学九年级团支部"]
+
+
 def test_roles_are_the_units_a_role_may_be_bound_to_by_the_actor(client, tree, people, login, other_county):
     login(people["county_staff"])
     found = choices(client, "roles")
@@ -121,6 +126,7 @@ def test_choices_carry_the_parent_s_name_and_stop_at_twenty(client, tree, people
         "value": str(tree["branch_b1"].pk),
         "text": "乙一村团支部（共青团乙镇委员会）",
         "name": "乙一村团支部",
+        "code": "C-B-1",
         "path": tree["branch_b1"].path,
     }
 
