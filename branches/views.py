@@ -126,6 +126,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     return render(request, "branches/tree.html", {"roots": roots, "show_dissolved": show_dissolved})
 
 
+@require_safe
 @login_required
 def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
     """The units right below one unit, as items of the tree page's list (static/js/unit-tree.js loads

@@ -573,7 +573,7 @@ def _people_section(month: _MonthView) -> Section:
         [
             row.case.name,
             row.case.branch_name,
-            track_labels[row.case.track],
+            track_labels.get(row.case.track, row.case.track),
             _stage_label(row.stage),
             _day(row.case.recommended_on),
             _day(row.case.valid_until),

@@ -136,4 +136,8 @@ def test_county_staff_opens_the_tree_level_by_level(transactional_db, live_serve
     expect(page.locator(f"#sub-{township_a.pk}")).to_contain_text(general_ag.name)
     page.locator(f'a[href="#sub-{general_ag.pk}"]').click()
     expect(branch_link).to_be_visible()
-    expect(page.locator("ul.tree")).not_to_contain_text(tree["branch_b1"].name)
+    # Each unit's list holds its own children only.
+    township_b = tree["township_b"]
+    page.locator(f'a[href="#sub-{township_b.pk}"]').click()
+    expect(page.locator(f"#sub-{township_b.pk}")).to_contain_text(tree["branch_b1"].name)
+    expect(page.locator(f"#sub-{township_a.pk}")).not_to_contain_text(tree["branch_b1"].name)
