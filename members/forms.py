@@ -143,7 +143,7 @@ class TransferReceiveForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, branches: QuerySet[Organization], **kwargs):
-        """`branches`: those of the `branches` purpose (selectors.branches_for_new_members)."""
+        """`branches`: those of the `branches` purpose (unit_search.record_branches)."""
         super().__init__(*args, **kwargs)
         add_branch_field(self, "to_unit", branches, label=_("Into branch"))
         self.order_fields(["id_number", "to_unit", "note"])

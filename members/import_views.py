@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from branches import unit_search
 from branches.audit import audit_event
-from members import idnumbers, imports, selectors, tasks
+from members import idnumbers, imports, tasks
 from members.forms import add_branch_field
 from members.models import ImportBatch
 from members.services import may_edit_members_in, may_see_full_id_numbers
@@ -33,7 +34,7 @@ class UploadForm(forms.Form):
     )
 
     def __init__(self, *args, branches, **kwargs):
-        """`branches`: those of the `branches` purpose (selectors.branches_for_new_members)."""
+        """`branches`: those of the `branches` purpose (unit_search.record_branches)."""
         super().__init__(*args, **kwargs)
         add_branch_field(self, "branch", branches, label=gettext_lazy("Into branch"))
         self.order_fields(["branch", "file"])
@@ -48,7 +49,7 @@ def _get_batch_for_user(request: HttpRequest, pk: int) -> ImportBatch:
 
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
-    branches = selectors.branches_for_new_members(request.user)
+    branches = unit_search.record_branches(request.user)
     if not branches.exists():
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None, branches=branches)
@@ -142,7 +143,7 @@ def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
-    if not selectors.branches_for_new_members(request.user).exists():
+    if not unit_search.record_branches(request.user).exists():
         raise PermissionDenied
     return _xlsx_response(imports.template_xlsx(), _("roster template"))
 

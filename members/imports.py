@@ -34,6 +34,7 @@ from openpyxl import Workbook, load_workbook
 from branches.audit import audit_events_bulk
 from branches.forms import phone_validator
 from branches.models import Organization, User
+from branches.unit_search import record_branches
 from members import idnumbers
 from members.exports import neutralize
 from members.models import (
@@ -46,7 +47,6 @@ from members.models import (
     PoliticalStatus,
     Sex,
 )
-from members.selectors import branches_for_new_members
 from members.services import MEMBER_FIELDS, check_member_rules, may_edit_members_in
 from members.transfers import transfer_request
 
@@ -413,7 +413,7 @@ def _branches_by_code(batch: ImportBatch, codes: set[str]) -> dict[str, Organiza
     """The active branches, among those the uploader works in, that the file's codes name (one query)."""
     if not codes:
         return {}
-    branches = branches_for_new_members(batch.created_by).filter(code__in=codes)
+    branches = record_branches(batch.created_by).filter(code__in=codes)
     return {branch.code: branch for branch in branches}
 
 

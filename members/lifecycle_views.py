@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches import unit_search
 from branches.forms import attach_service_errors
 from branches.models import Organization
 from members import lifecycle, selectors
@@ -32,7 +33,7 @@ def _year(request: HttpRequest) -> int:
 
 
 def _get_branch_for_user(request: HttpRequest, pk: int) -> Organization:
-    branch = get_object_or_404(selectors.branches_for_new_members(request.user), pk=pk)
+    branch = get_object_or_404(unit_search.record_branches(request.user), pk=pk)
     if not may_edit_members_in(request.user, branch):
         raise PermissionDenied
     return branch
@@ -41,7 +42,7 @@ def _get_branch_for_user(request: HttpRequest, pk: int) -> Organization:
 @login_required
 def registration_overview(request: HttpRequest) -> HttpResponse:
     """Branch by branch: active members, registered this year, and who is still missing."""
-    branches = selectors.branches_for_new_members(request.user)
+    branches = unit_search.record_branches(request.user)
     if not branches.exists():
         raise PermissionDenied
     year = _year(request)
@@ -175,7 +176,7 @@ def member_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def over_age_list(request: HttpRequest) -> HttpResponse:
     """Members without a League post who reach the leaving age within the notice period, or have."""
-    if not selectors.branches_for_new_members(request.user).exists():
+    if not unit_search.record_branches(request.user).exists():
         raise PermissionDenied
     members = lifecycle.over_age_due(Member.objects.visible_to(request.user).select_related("branch"))
     page = Paginator(members, 50).get_page(request.GET.get("page"))

@@ -10,33 +10,21 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from branches.audit import ACTION_LABELS, describe_changes
-from branches.models import Honour, Organization, User
+from branches.models import Honour, User
 from branches.selectors import has_record_scope
-from branches.unit_search import record_branches, record_units
 from members.models import Member, Transfer, add_years, choice_labels, years_between
 
 
 def get_member_for_user(user: User, pk: int) -> Member:
     """The member if the user works with their branch; 404 otherwise, the same as missing."""
     return get_object_or_404(Member.objects.visible_to(user).select_related("branch"), pk=pk)
-
-
-def units_for_member_filter(user: User) -> QuerySet[Organization]:
-    """Units the member list can be narrowed to: those of its unit picker (the `records` purpose)."""
-    return record_units(user)
-
-
-def branches_for_new_members(user: User) -> QuerySet[Organization]:
-    """Branches the user adds members to, imports into and receives transfers into: those of their
-    unit pickers (the `branches` purpose)."""
-    return record_branches(user)
 
 
 @dataclass(frozen=True)

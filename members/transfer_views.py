@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branches import unit_search
 from branches.forms import attach_service_errors
 from branches.models import Organization
-from members import selectors, transfers
+from members import transfers
 from members.forms import TransferApproveForm, TransferReceiveForm, TransferRejectForm, TransferRequestForm
 from members.models import Transfer, TransferStatus
 from members.services import may_edit_members_in
@@ -21,7 +22,7 @@ from members.services import may_edit_members_in
 
 @login_required
 def transfer_list(request: HttpRequest) -> HttpResponse:
-    if not selectors.branches_for_new_members(request.user).exists():
+    if not unit_search.record_branches(request.user).exists():
         raise PermissionDenied
     status = request.GET.get("status", TransferStatus.PENDING)
     items = Transfer.objects.visible_to(request.user).select_related("member", "from_branch", "to_unit", "to_branch")
@@ -69,7 +70,7 @@ def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def transfer_receive(request: HttpRequest) -> HttpResponse:
     """The receiving side asks for a member of another branch, named by full ID number."""
-    branches = selectors.branches_for_new_members(request.user)
+    branches = unit_search.record_branches(request.user)
     if not branches.exists():
         raise PermissionDenied
     form = TransferReceiveForm(request.POST or None, branches=branches)

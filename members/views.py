@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branches import unit_search
 from branches.forms import attach_service_errors
 from branches.scope import user_scope
 from members import exports, idnumbers, selectors, services
@@ -59,7 +60,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "query_string": urlencode(kept),
-            "may_create": selectors.branches_for_new_members(request.user).exists(),
+            "may_create": unit_search.record_branches(request.user).exists(),
             "may_export": request.user.is_superuser or user_scope(request.user).may_export_records,
             "may_export_full": services.may_see_full_id_numbers(request.user),
         },
@@ -70,7 +71,7 @@ def _filtered_members(request: HttpRequest):
     """The list's filters; one that does not make sense (a unit out of scope, a typo) is dropped with
     a message next to it, and the others still apply: an error never widens the list."""
     members = Member.objects.visible_to(request.user).select_related("branch")
-    units = selectors.units_for_member_filter(request.user)
+    units = unit_search.record_units(request.user)
     filters = MemberFilter(request.GET or None, members, units=units)
     if filters.is_bound and not filters.is_valid():
         valid = request.GET.copy()
@@ -130,7 +131,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def member_create(request: HttpRequest) -> HttpResponse:
     _require_member_access(request)
-    branches = selectors.branches_for_new_members(request.user)
+    branches = unit_search.record_branches(request.user)
     named = request.GET.get("branch")  # after "Save and add another": the same branch
     form = MemberForm(request.POST or None, branches=branches, initial={"branch": named} if named else None)
     if request.method == "POST" and form.is_valid():

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy
 
 from branches.forms import attach_service_errors
 from branches.models import Organization, PartyOrganization
+from branches.unit_search import record_branches
 from members.models import Member
-from members.selectors import branches_for_new_members
 from promotion import due, pdf, selectors, services, workdays
 from promotion.forms import (
     CaseOpenForm,
@@ -74,7 +74,7 @@ def get_case_for_worker(request: HttpRequest, pk: int) -> PromotionCase:
 @login_required
 def branch_index(request: HttpRequest) -> HttpResponse:
     """The branches the user works on, with their open cases; one branch goes straight to its board."""
-    branches = branches_for_new_members(request.user)
+    branches = record_branches(request.user)
     if not branches.exists():
         raise PermissionDenied
     query = request.GET.get("q", "").strip()
