@@ -74,6 +74,25 @@ def screenshot(page: Page, path: str) -> None:
         print(f"screenshot {path} not taken: {exc}")
 
 
+def pick_unit(page: Page, field: str, typed: str, unit, parent, shot: str) -> None:
+    """On a phone, type part of a unit's name into a searched unit picker (branches/unit_search.py)
+    and pick it: it is the only match, shown with its parent's name to tell namesakes apart, and the
+    field keeps within the phone's width."""
+    search = page.locator(f"#id_{field}-ts-control")
+    expect(search).to_be_visible()
+    search.click()
+    search.press_sequentially(typed)
+    choice = page.locator(f'.ts-dropdown [data-value="{unit.pk}"]')
+    expect(choice).to_contain_text(unit.name)
+    expect(choice).to_contain_text(parent.name)
+    expect(page.locator(".ts-dropdown .option")).to_have_count(1)
+    screenshot(page, shot)
+    box = page.locator(".ts-wrapper").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    choice.click()
+    expect(page.locator(f"select[name={field}]")).to_have_value(str(unit.pk))
+
+
 @pytest.mark.parametrize("device", [PHONE], ids=["phone"])
 def test_branch_secretary_finds_their_branch_and_only_it_on_a_phone(transactional_db, live_server, tree, people, page):
     base = live_server.url

@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from tests.browser import test_journeys
-from tests.browser.test_journeys import PHONE, screenshot, sign_in
+from tests.browser.test_journeys import PHONE, pick_unit, screenshot, sign_in
 from tests.conftest import make_member
 
 # The fixtures of test_journeys, shared by name (pytest finds fixtures in the module's namespace).
@@ -36,19 +36,7 @@ def test_county_staff_narrow_the_list_to_a_branch_found_by_part_of_its_name_on_a
     expect(page.locator("main")).to_contain_text(outside.name)
 
     # The unit field is a search box on the phone: type part of the branch's name, pick it.
-    unit_search = page.locator("#id_unit-ts-control")
-    expect(unit_search).to_be_visible()
-    unit_search.click()
-    unit_search.press_sequentially("九年级")
-    choice = page.locator(f'.ts-dropdown [data-value="{branch.pk}"]')
-    expect(choice).to_contain_text(branch.name)
-    expect(choice).to_contain_text(tree["general_ag"].name)  # its parent, to tell namesakes apart
-    expect(page.locator(".ts-dropdown .option")).to_have_count(1)
-    screenshot(page, "/tmp/journey-member-filter-typed.png")
-    box = page.locator(".ts-wrapper").bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # within the phone's width
-    choice.click()
-    expect(page.locator("select[name=unit]")).to_have_value(str(branch.pk))
+    pick_unit(page, "unit", "九年级", branch, tree["general_ag"], "/tmp/journey-member-filter-typed.png")
     screenshot(page, "/tmp/journey-member-filter.png")
 
     # Search: the list narrows to the branch, and the choice stays shown.

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from branches.models import Organization
 from tests.browser import test_journeys
-from tests.browser.test_journeys import PHONE, screenshot, sign_in
+from tests.browser.test_journeys import PHONE, pick_unit, screenshot, sign_in
 
 # The fixtures of test_journeys, shared by name (pytest finds fixtures in the module's namespace).
 browser, device, page = test_journeys.browser, test_journeys.device, test_journeys.page
@@ -34,19 +34,7 @@ def test_county_staff_move_a_branch_under_a_township_found_by_part_of_its_name_o
     expect(page.locator("select[name=new_parent] option")).to_have_count(1)  # only the empty choice sent
 
     # The picker is a search box on the phone: type part of the township's name, pick it.
-    search = page.locator("#id_new_parent-ts-control")
-    expect(search).to_be_visible()
-    search.click()
-    search.press_sequentially("乙镇")
-    choice = page.locator(f'.ts-dropdown [data-value="{township_b.pk}"]')
-    expect(choice).to_contain_text(township_b.name)
-    expect(choice).to_contain_text(tree["county"].name)  # its parent, to tell namesakes apart
-    expect(page.locator(".ts-dropdown .option")).to_have_count(1)
-    screenshot(page, "/tmp/journey-unit-move-typed.png")
-    box = page.locator(".ts-wrapper").bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # within the phone's width
-    choice.click()
-    expect(page.locator("select[name=new_parent]")).to_have_value(str(township_b.pk))
+    pick_unit(page, "new_parent", "乙镇", township_b, tree["county"], "/tmp/journey-unit-move-typed.png")
 
     # Move: back on the branch's page, now under township B.
     page.locator("form:has(select[name=new_parent]) [type=submit]").click()
