@@ -22,13 +22,7 @@ class HonourFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=HonourLevel.choices, label=_("Level"))
     year = django_filters.NumberFilter(label=_("Year"))
     recipient = django_filters.ChoiceFilter(choices=RECIPIENTS, method="by_recipient", label=_("Awarded to"))
-    unit = SearchedUnitFilter(
-        queryset=Organization.objects.none(),
-        purpose="records",
-        method="in_unit",
-        label=_("Unit"),
-        empty_label=_("All units"),
-    )
+    unit = SearchedUnitFilter(purpose="records", method="in_unit")
     state = django_filters.ChoiceFilter(
         choices=STATES, method="by_state", empty_label=_("Current honours"), label=_("Status")
     )

@@ -271,6 +271,13 @@ class SearchedUnitField(forms.ModelChoiceField):
 
 
 class SearchedUnitFilter(django_filters.ModelChoiceFilter):
-    """A django-filter filter on a searched unit; `purpose=` is passed to the field."""
+    """A django-filter filter on a searched unit; `purpose=` is passed to the field. The FilterSet sets
+    the allowed units (`queryset`) per request; the label and empty choice say "unit" unless given."""
 
     field_class = SearchedUnitField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Organization.objects.none())
+        kwargs.setdefault("label", gettext_lazy("Unit"))
+        kwargs.setdefault("empty_label", gettext_lazy("All units"))
+        super().__init__(*args, **kwargs)

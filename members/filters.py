@@ -43,13 +43,7 @@ class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     # A whole ID number searched for arrives as its keyed hash (members.views._search_redirect).
     idh = django_filters.CharFilter(field_name="id_number_hash", widget=forms.HiddenInput)
-    unit = SearchedUnitFilter(
-        queryset=Organization.objects.none(),
-        purpose="records",
-        method="in_unit",
-        label=_("Unit"),
-        empty_label=_("All units"),
-    )
+    unit = SearchedUnitFilter(purpose="records", method="in_unit")
     sector = django_filters.ChoiceFilter(field_name="branch__sector", choices=Sector.choices, label=_("Sector"))
     age = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (_lo, _hi, label) in AGE_BANDS.items()], method="in_age_band", label=_("Age")
