@@ -432,6 +432,7 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
         return call
 
     last_page = max(1, -(-f.member_count // 50))
+    middle_page = last_page // 2 + 1  # the deepest: the list reads the second half from its end
     today = timezone.localdate()
     quarter = Period.containing(QUARTER, today).previous()
     month = Period.containing(MONTH, today).previous()
@@ -498,6 +499,13 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
             "members",
             "admin: deep page",
         ),
+        Scenario(
+            f"member list: middle page ({middle_page})",
+            get(staff, "/members/", {"page": middle_page}),
+            runs,
+            "members",
+            "admin: middle page",
+        ),
         Scenario("admin: first page", get(su, "/admin/members/member/", admin_county), runs, "admin"),
         Scenario(
             "admin: filtered", get(su, "/admin/members/member/", {**admin_county, **admin_filtered}), runs, "admin"
@@ -507,6 +515,9 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
         ),
         Scenario(
             "admin: deep page", get(su, "/admin/members/member/", {**admin_county, "p": last_page}), runs, "admin"
+        ),
+        Scenario(
+            "admin: middle page", get(su, "/admin/members/member/", {**admin_county, "p": middle_page}), runs, "admin"
         ),
         Scenario("member page", get(staff, f"/members/{f.member_pk}/"), runs, "pages"),
         Scenario("unit tree", get(staff, "/org/units/"), runs, "pages"),

@@ -232,3 +232,19 @@ def test_a_whole_id_number_never_lands_in_a_url(client, tree, people, login, ros
     page = client.get(response["Location"])
     assert names(page) == {"青年乙"}
     assert number not in page.content.decode()  # nor in pagination or export links
+
+
+@pytest.mark.parametrize("order", [("name",), ("-birth_date", "name"), ("branch__path", "-joined_on")])
+def test_every_page_holds_the_members_a_plain_slice_would(tree, order):
+    """Pages in the second half are read from the end in the reversed order: the same members, in
+    the same order, as counting from the start, for any sort (ties and all)."""
+    from members.selectors import MemberListPaginator
+
+    for n, branch in enumerate(["branch_a1", "branch_b1", "branch_a1", "branch_ag1"] * 3):
+        make_member(
+            tree[branch], f"团员{n % 5}", birth_date=date(2000 + n % 4, 1, 1), joined_on=date(2015, 1, 1 + n % 3)
+        )
+    ordered = list(Member.objects.order_by(*order, "pk").values_list("pk", flat=True))
+    paginator = MemberListPaginator(Member.objects.order_by(*order), 5)
+    pages = [[row.pk for row in paginator.page(number).object_list] for number in paginator.page_range]
+    assert pages == [ordered[0:5], ordered[5:10], ordered[10:12]]
