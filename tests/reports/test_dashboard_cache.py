@@ -268,3 +268,15 @@ def test_an_unreadable_cache_means_computing_the_figures_not_an_error(staff, tre
     response = staff.get(dashboard(tree["county"]))
     assert response.status_code == 200 and members_at_end(response) == 5
     assert len(builds) == 2
+
+
+def test_views_during_a_computation_show_the_figures_kept(staff, tree, people, members, builds):
+    staff.get(dashboard(tree["county"]))
+    add_member(tree, people, members)
+    key = live_cache.live_key(ReportKind.QUARTERLY, tree["county"], Q4)
+    live_cache.cache.add(f"{key}:computing", True)  # another request is computing the new figures
+    assert members_at_end(staff.get(dashboard(tree["county"]))) == 5
+    assert len(builds) == 1
+    live_cache.cache.delete(f"{key}:computing")
+    assert members_at_end(staff.get(dashboard(tree["county"]))) == 6
+    assert len(builds) == 2
