@@ -160,3 +160,4 @@ def test_county_staff_opens_the_tree_level_by_level(transactional_db, live_serve
     page.locator(f'a[href="#sub-{township_b.pk}"]').click()
     expect(page.locator(f"#sub-{township_b.pk}")).to_contain_text(tree["branch_b1"].name)
     expect(page.locator(f"#sub-{township_a.pk}")).not_to_contain_text(tree["branch_b1"].name)
+    screenshot(page, "/tmp/journey-tree-opened.png")
