@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Evaluation, Member, Registration, add_years
+from members.models import Evaluation, EvaluationGrade, Member, Registration, add_years
 from tests.conftest import add, make_member
 
 
@@ -66,6 +66,26 @@ def test_the_list_shows_active_members_in_scope(client, tree, people, login, ros
 def test_filters(client, tree, people, login, roster, params, expected):
     response = login(people["county_staff"]).get(reverse("members:list"), params)
     assert names(response) == expected
+
+
+def test_the_grade_filter_takes_each_members_latest_evaluation(client, tree, people, login):
+    """An older grade never counts, another member's later evaluation never hides one's own, and a member never
+    evaluated has no grade (one evaluation a year at most, so "latest" is never a tie)."""
+    recorder = people["county_staff"]
+    this_year = timezone.localdate().year
+
+    def evaluated(name: str, *grades_by_years_ago: tuple[int, str]) -> None:
+        member = make_member(tree["branch_a1"], name)
+        for years_ago, grade in grades_by_years_ago:
+            Evaluation.objects.create(member=member, year=this_year - years_ago, grade=grade, recorded_by=recorder)
+
+    evaluated("进步甲", (3, "basic"), (1, "qualified"))
+    evaluated("退步乙", (2, "qualified"), (1, "basic"))
+    evaluated("久评丙", (5, "basic"))
+    evaluated("未评丁")
+    login(people["county_staff"])
+    grades = {grade: names(client.get(reverse("members:list"), {"grade": grade})) for grade in EvaluationGrade}
+    assert grades == {"basic": {"退步乙", "久评丙"}, "qualified": {"进步甲"}, "excellent": set(), "unqualified": set()}
 
 
 def test_search_by_id_tail_and_whole_id(client, tree, people, login, roster):
