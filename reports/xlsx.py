@@ -26,6 +26,7 @@ _FORBIDDEN_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
+WRAPPED_HEADER = Alignment(wrap_text=True, vertical="top")
 MAX_WIDTH = 60
 
 
@@ -147,7 +148,7 @@ def _put(
     if fill is not None:
         cell.fill = fill
     if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = WRAPPED_HEADER
     if percent and isinstance(value, int | float):
         cell.number_format = PERCENT_FORMAT
     if measure and value is not None:
