@@ -29,9 +29,10 @@ under way), from dated records, so that regenerating a closed month gives what i
   today's. Closed months are frozen in the archive when first generated after they close
   (reports/selectors.py).
 
-Four queries whatever the number of cases, branches or months: the cases (with their stages at the
-moments compared, taken in SQL by history.case_stage_at), their transitions over the two months, the
-follow-up reports filed, and the talks; the last three read the cases through the first as a subquery.
+Four queries whatever the number of cases, branches or months: the cases (with their stage when the
+two months began, taken in SQL as history.case_stage_at does), their transitions over the two months
+(from which the stage at each moment compared is placed), the follow-up reports filed, and the talks;
+the last three read the cases through a subquery.
 All are read as values, not model instances: building instances was most of the report's time.
 """
 
@@ -44,7 +45,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -308,46 +309,49 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     last = _Window.of(period.previous(), period.previous().end)
     if period.start > today:  # a month to come: nothing has happened in it yet
         return _MonthView(this, [], []), _MonthView(last, [], [])
-    moved_since = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start)
-    in_scope = (
-        _scope_cases(scope)
-        # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
-        .filter(recommended_on__lte=this.as_of)
-        .alias(stage_before_both=case_stage_at(last.start))
+    # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
+    handed_over = _scope_cases(scope).filter(recommended_on__lte=this.as_of)
+    # The stage the case's transitions give at the two months' start, whenever the case was opened
+    # (history.case_stage_at's without its "not opened yet"): from it and the two months' transitions,
+    # the stage at each moment compared is placed in Python, one pair of subqueries per case and not one
+    # per moment (compiling them was most of the report's time).
+    stage_then = ExpressionWrapper(case_stage_at(last.start).default, output_field=CharField())
+    in_scope = handed_over.alias(stage_then=stage_then).filter(
         # Cases closed before the two months and not moved since are in neither (a lapsed recommendation
         # comes back when the Party tells the League of a decision taken within its validity). A case
-        # not opened yet then has no stage (NULL): kept, explicitly, as NOT IN would drop it.
-        .filter(
-            Q(stage_before_both__isnull=True) | ~Q(stage_before_both__in=sorted(TERMINAL_STAGES)) | Exists(moved_since)
-        )
+        # opened since then had no stage then: kept.
+        Q(created_at__gte=last.start)
+        | ~Q(stage_then__in=sorted(TERMINAL_STAGES))
+        | Exists(CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start))
     )
-    # Each case's stage at every moment compared, one annotation per moment: on the cases' own query
-    # only, as the subquery that the other three read the cases through needs none of them.
-    moments = dict.fromkeys([last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at])
-    stage_fields = {moment: f"stage_at_{n}" for n, moment in enumerate(moments)}
-    cases = []
-    for values in (
-        in_scope.annotate(**{name: case_stage_at(moment) for moment, name in stage_fields.items()})
-        .order_by()  # sorted by branch and name per month, in Python
-        .values(
+    case_values = list(
+        in_scope.order_by().values(  # sorted by branch and name per month, in Python
             *_CASE_FIELDS,
-            *stage_fields.values(),
+            "created_at",
+            stage_then=F("stage_then"),
             name=F("member__name"),
             left_on=F("member__left_on"),
             branch_name=F("branch__name"),
             branch_path=F("branch__path"),
         )
-    ):
-        stages = {moment: values.pop(name) for moment, name in stage_fields.items()}
-        cases.append(_Case(**values, stages=stages))
-    ids = in_scope.values("pk")
+    )
+    # Every transition of the two months of every case handed over: a case moved since they began is
+    # among the cases above whatever its stage then, so reading them all reads no more.
     history: dict[int, list[_Step]] = defaultdict(list)
     for step in (
-        CaseTransition.objects.filter(case__in=ids, at__gte=last.start, at__lt=this.end)
+        CaseTransition.objects.filter(case__in=handed_over.values("pk"), at__gte=last.start, at__lt=this.end)
         .order_by("at", "pk")
         .values_list("case_id", "action", "from_stage", "to_stage", "at")
     ):
         history[step[0]].append(_Step(*step))
+    # All within the two months, as _stage_at needs (a report falls due in the month after its own).
+    moments = [last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at]
+    cases = []
+    for values in case_values:
+        created_at, stage, steps = values.pop("created_at"), values.pop("stage_then"), history[values["pk"]]
+        stages = {moment: _stage_at(moment, created_at, stage, steps) for moment in moments}
+        cases.append(_Case(**values, stages=stages))
+    ids = in_scope.values("pk")
     filed: dict[int, dict[date, datetime]] = defaultdict(dict)
     for case_id, month, filed_at in (
         FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end)
@@ -366,6 +370,18 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         _month_view(this, cases, history, filed, talks),
         _month_view(last, cases, history, filed, talks),
     )
+
+
+def _stage_at(moment: datetime, created_at: datetime, stage_then: str, steps: list[_Step]) -> str | None:
+    """The case's stage at `moment` within the two months (as history.case_stage_at gives it): None
+    if it was opened later, else the stage its last step before the moment reached, else its stage then."""
+    if created_at >= moment:
+        return None
+    for step in steps:  # in the order taken
+        if step.at >= moment:
+            break
+        stage_then = step.to_stage
+    return stage_then
 
 
 def _month_view(
