@@ -421,8 +421,7 @@ def _month_view(
             case,
             case.stages[window.end],
             case.stages[window.report_falls_due_at],
-            # Filed by the month's end: a report filed later leaves the month as it was.
-            {month: at for month, at in filed[case.pk].items() if at < window.end},
+            filed[case.pk],
             [
                 (held_on, held_by)
                 for held_on, held_by in talks[case.pk]
@@ -447,7 +446,7 @@ def _row(
     case: _Case,
     stage: str,
     stage_when_due: str | None,
-    filed: dict[date, datetime],
+    filed: dict[date, datetime],  # by the later month's end
     talks: list[tuple[date, str]],
     decisions: list[_Step],
 ) -> _Row:
@@ -460,7 +459,10 @@ def _row(
     due = window.reported_month in owed and (
         followed_at_end or (stage_when_due in FOLLOW_UP_STAGES and _in_league(case, min(due_on, window.as_of)))
     )
+    # A report filed after the month's end leaves the month as it was.
     filed_at = filed.get(window.reported_month) if due else None
+    if filed_at is not None and filed_at >= window.end:
+        filed_at = None
     if not due:
         status = NOT_DUE
     elif filed_at is not None:
@@ -469,8 +471,9 @@ def _row(
         status = MISSING if window.as_of > due_on else PENDING
     overdue = []
     if followed_at_end:
+        filed_by_end = {month for month, at in filed.items() if at < window.end}
         for month, month_due_on in owed.items():
-            if month not in filed and month_due_on < window.as_of:
+            if month not in filed_by_end and month_due_on < window.as_of:
                 overdue.append(DueReport(FOLLOW_UP, month, month_due_on, (window.as_of - month_due_on).days))
     return _Row(
         case=case,
@@ -531,6 +534,11 @@ def _stage_label(stage: str) -> str:
     return str(Stage(stage).label)
 
 
+def _stage_labels() -> dict[str, str]:
+    """Every stage's label, translated once for a table's rows."""
+    return {value: str(label) for value, label in Stage.choices}
+
+
 def _decision_label(step: _Step) -> str:
     return str(ACTION_LABELS.get(step.action, _stage_label(step.to_stage)))
 
@@ -539,16 +547,20 @@ def _decided_on(case: _Case, step: _Step) -> date:
     return getattr(case, DECIDED_ON_FIELD[step.to_stage]) or timezone.localdate(step.at)
 
 
-def _report_status(row: _Row, due_on: date) -> str:
-    if row.report_status == FILED:
-        return _("Filed on time")
+def _report_statuses(due_on: date) -> dict[str, str]:
+    """The labels of the report statuses that read the same on every row, translated once for a table."""
+    return {
+        FILED: _("Filed on time"),
+        MISSING: _("Report missing"),
+        PENDING: _("Due by %(day)s") % {"day": due_on.isoformat()},
+        NOT_DUE: _("Not due"),
+    }
+
+
+def _report_status(row: _Row, statuses: dict[str, str]) -> str:
     if row.report_status == FILED_LATE:
         return _("Filed late (%(day)s)") % {"day": timezone.localdate(row.filed_at).isoformat()}
-    if row.report_status == MISSING:
-        return _("Report missing")
-    if row.report_status == PENDING:
-        return _("Due by %(day)s") % {"day": due_on.isoformat()}
-    return _("Not due")
+    return statuses[row.report_status]
 
 
 def _flags(row: _Row) -> str | None:
@@ -585,15 +597,16 @@ def _people_section(month: _MonthView) -> Section:
         _("Flags"),
     ]
     track_labels = {value: str(label) for value, label in Track.choices}
+    stage_labels, statuses = _stage_labels(), _report_statuses(due_on)
     table_rows = [
         [
             row.case.name,
             row.case.branch_name,
             track_labels.get(row.case.track, row.case.track),
-            _stage_label(row.stage),
+            stage_labels[row.stage],
             _day(row.case.recommended_on),
             _day(row.case.valid_until),
-            _report_status(row, due_on),
+            _report_status(row, statuses),
             len(row.talks),
             _day(row.talks[-1][0]) if row.talks else None,
             "、".join(_decision_label(step) for step in row.decisions) or None,
@@ -629,6 +642,7 @@ def _follow_up_section(month: _MonthView) -> Section:
     due = filed + counts[MISSING] + counts[PENDING]
     outstanding = [row for row in month.rows if row.report_status in (MISSING, PENDING)]
     reported_month, due_on = _year_month(month.window.reported_month), month.window.report_due_on
+    statuses = _report_statuses(due_on)
     return Section(
         key="follow_up",
         title=_("Monthly follow-up reports (推荐后继续培养考察)"),
@@ -650,7 +664,7 @@ def _follow_up_section(month: _MonthView) -> Section:
                         row.case.branch_name,
                         reported_month,
                         due_on.isoformat(),
-                        _report_status(row, due_on),
+                        _report_status(row, statuses),
                     ]
                     for row in outstanding
                 ],
@@ -734,6 +748,7 @@ def _decisions_section(month: _MonthView) -> Section:
 
 def _overdue_section(month: _MonthView) -> Section:
     flagged = [row for row in month.rows if row.flagged]
+    stage_labels = _stage_labels()
     return Section(
         key="overdue",
         title=_("Overdue at the end of the month"),
@@ -768,7 +783,7 @@ def _overdue_section(month: _MonthView) -> Section:
                     [
                         row.case.name,
                         row.case.branch_name,
-                        _stage_label(row.stage),
+                        stage_labels[row.stage],
                         len(row.overdue_reports),
                         _year_month(row.overdue_reports[0].period) if row.overdue_reports else None,
                         row.overdue_reports[0].overdue_days if row.overdue_reports else None,
