@@ -344,21 +344,27 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         .values_list("case_id", "action", "from_stage", "to_stage", "at")
     ):
         history[step[0]].append(_Step(*step))
-    # All within the two months, as _stage_at needs (a report falls due in the month after its own).
+    # All within the two months, as _stages_at needs (a report falls due in the month after its own).
     moments = [last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at]
     cases = []
     for values in case_values:
         created_at, stage, steps = values.pop("created_at"), values.pop("stage_then"), history[values["pk"]]
-        stages = {moment: _stage_at(moment, created_at, stage, steps) for moment in moments}
-        cases.append(_Case(**values, stages=stages))
+        cases.append(_Case(**values, stages=_stages_at(moments, created_at, stage, steps)))
     ids = in_scope.values("pk")
     filed: dict[int, dict[date, datetime]] = defaultdict(dict)
+    filed_this_month: set[int] = set()  # the cases with a report filed after last month's end
     for case_id, month, filed_at in (
         FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end)
         .order_by()
         .values_list("case_id", "month", "filed_at")
     ):
         filed[case_id][month] = filed_at
+        if filed_at >= last.end:
+            filed_this_month.add(case_id)
+    # Last month's reports filed by its end: a report filed later leaves the month as it was.
+    filed_last_month = defaultdict(dict, filed)
+    for case_id in filed_this_month:
+        filed_last_month[case_id] = {month: at for month, at in filed[case_id].items() if at < last.end}
     talks: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for case_id, held_on, held_by in (
         Talk.objects.filter(case__in=ids, held_on__gte=last.period.start, held_on__lte=this.as_of)
@@ -368,20 +374,25 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         talks[case_id].append((held_on, held_by))
     return (
         _month_view(this, cases, history, filed, talks),
-        _month_view(last, cases, history, filed, talks),
+        _month_view(last, cases, history, filed_last_month, talks),
     )
 
 
-def _stage_at(moment: datetime, created_at: datetime, stage_then: str, steps: list[_Step]) -> str | None:
-    """The case's stage at `moment` within the two months (as history.case_stage_at gives it): None
+def _stages_at(
+    moments: list[datetime], created_at: datetime, stage_then: str, steps: list[_Step]
+) -> dict[datetime, str | None]:
+    """The case's stage at each moment within the two months (as history.case_stage_at gives it): None
     if it was opened later, else the stage its last step before the moment reached, else its stage then."""
-    if created_at >= moment:
-        return None
-    for step in steps:  # in the order taken
-        if step.at >= moment:
-            break
-        stage_then = step.to_stage
-    return stage_then
+    stages: dict[datetime, str | None] = {}
+    for moment in moments:
+        stage = None if created_at >= moment else stage_then
+        if stage is not None:
+            for step in steps:  # in the order taken
+                if step.at >= moment:
+                    break
+                stage = step.to_stage
+        stages[moment] = stage
+    return stages
 
 
 def _month_view(
@@ -446,7 +457,7 @@ def _row(
     case: _Case,
     stage: str,
     stage_when_due: str | None,
-    filed: dict[date, datetime],  # by the later month's end
+    filed: dict[date, datetime],  # by the month's end
     talks: list[tuple[date, str]],
     decisions: list[_Step],
 ) -> _Row:
@@ -459,10 +470,7 @@ def _row(
     due = window.reported_month in owed and (
         followed_at_end or (stage_when_due in FOLLOW_UP_STAGES and _in_league(case, min(due_on, window.as_of)))
     )
-    # A report filed after the month's end leaves the month as it was.
     filed_at = filed.get(window.reported_month) if due else None
-    if filed_at is not None and filed_at >= window.end:
-        filed_at = None
     if not due:
         status = NOT_DUE
     elif filed_at is not None:
@@ -471,9 +479,8 @@ def _row(
         status = MISSING if window.as_of > due_on else PENDING
     overdue = []
     if followed_at_end:
-        filed_by_end = {month for month, at in filed.items() if at < window.end}
         for month, month_due_on in owed.items():
-            if month not in filed_by_end and month_due_on < window.as_of:
+            if month not in filed and month_due_on < window.as_of:
                 overdue.append(DueReport(FOLLOW_UP, month, month_due_on, (window.as_of - month_due_on).days))
     return _Row(
         case=case,
@@ -496,9 +503,11 @@ def _time_rules(case: _Case, stage: str) -> list[str]:
     """The Party's own time rules that the recorded decisions break (the same tests as the warnings of
     promotion.services.case_record_party_decision): a year as activist before becoming a development
     candidate, a year of probation before full membership. Only decisions taken by the month's end."""
+    if stage not in (Stage.DEVELOPMENT, Stage.PROBATIONARY, Stage.FULL_MEMBER):
+        return []  # most rows: nothing decided to test
     rules = settings.PROMOTION_RULES
     broken = []
-    if stage in (Stage.DEVELOPMENT, Stage.PROBATIONARY, Stage.FULL_MEMBER) and case.development_on:
+    if case.development_on:
         if case.activist_since is None:
             broken.append(_("No date is recorded for becoming a Party activist."))
         elif case.development_on < add_years(case.activist_since, rules["activist_years"]):
