@@ -45,7 +45,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -70,7 +70,7 @@ from promotion.workdays import month_start
 from reports.document import Chart, Figure, ReportDocument, Section, Series, Table
 from reports.models import ReportKind
 from reports.periods import MONTH, Period
-from reports.quarterly.history import case_stage_at, end_of, start_of
+from reports.quarterly.history import case_stage_by_transitions, end_of, start_of
 from reports.selectors import Progress
 
 # The Party organizer's page calls a recommendation "expiring" within 90 days of its end (a literal in
@@ -312,10 +312,10 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     # A hand-over is dated on or before the day it is recorded: none recorded by the end is lost.
     handed_over = _scope_cases(scope).filter(recommended_on__lte=this.as_of)
     # The stage the case's transitions give at the two months' start, whenever the case was opened
-    # (history.case_stage_at's without its "not opened yet"): from it and the two months' transitions,
+    # (history.case_stage_by_transitions): from it and the two months' transitions,
     # the stage at each moment compared is placed in Python, one pair of subqueries per case and not one
     # per moment (compiling them was most of the report's time).
-    stage_then = ExpressionWrapper(case_stage_at(last.start).default, output_field=CharField())
+    stage_then = case_stage_by_transitions(last.start)
     in_scope = handed_over.alias(stage_then=stage_then).filter(
         # Cases closed before the two months and not moved since are in neither (a lapsed recommendation
         # comes back when the Party tells the League of a decision taken within its validity). A case

@@ -82,15 +82,25 @@ def member_branch_path_joined(*, member: str = "") -> Case:
 
 
 def case_stage_at(moment: datetime) -> Case:
-    """For a PromotionCase queryset: the case's stage at `moment` (None if it was opened later).
-
-    The stage reached by the last transition before the moment; for a case with no history then,
-    the stage the first later transition left (a case written without its history: its stage now)."""
-    before = CaseTransition.objects.filter(case=OuterRef("pk"), at__lt=moment).order_by("-at", "-pk")
-    after = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=moment).order_by("at", "pk")
+    """For a PromotionCase queryset: the case's stage at `moment` (None if it was opened later)."""
     return Case(
         When(created_at__gte=moment, then=Value(None)),
-        default=Coalesce(Subquery(before.values("to_stage")[:1]), Subquery(after.values("from_stage")[:1]), F("stage")),
+        default=case_stage_by_transitions(moment),
+        output_field=CharField(),
+    )
+
+
+def case_stage_by_transitions(moment: datetime) -> Coalesce:
+    """For a PromotionCase queryset: the stage the case's transitions give at `moment`, whether or not
+    it was opened by then. The stage reached by the last transition before the moment; for a case
+    with no history then, the stage the first later transition left (a case written without its
+    history: its stage now)."""
+    before = CaseTransition.objects.filter(case=OuterRef("pk"), at__lt=moment).order_by("-at", "-pk")
+    after = CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=moment).order_by("at", "pk")
+    return Coalesce(
+        Subquery(before.values("to_stage")[:1]),
+        Subquery(after.values("from_stage")[:1]),
+        F("stage"),
         output_field=CharField(),
     )
 
