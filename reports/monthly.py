@@ -116,8 +116,9 @@ def _year_month(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
+    """A transition of the two months (a tuple: read for every case, hundreds per report)."""
+
     case_id: int
     action: str
     from_stage: str
@@ -130,10 +131,9 @@ class _Step:
         return self.to_stage in DECISION_STAGES and self.from_stage != self.to_stage
 
 
-@dataclass(frozen=True, slots=True)
-class _Case:
+class _Case(NamedTuple):
     """What the report reads of a handed-over case: the agreed hand-over fields only, never the ID
-    number (issue 5), read as values (model instances cost most of the report's time)."""
+    number (issue 5), read as a tuple of values (model instances cost most of the report's time)."""
 
     pk: int
     track: str
@@ -204,7 +204,7 @@ class _Window:
         return self._owed[first]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """One person of the month, as the month's end saw them."""
 
@@ -282,7 +282,8 @@ def build_monthly(
 # --- reading the month ---------------------------------------------------------------------------
 
 
-# The case's own fields the report reads (_Case); the member's and the branch's are read beside them.
+# What the report reads of a case, in _Case's order up to its stages (the member's and the branch's
+# fields through their relations).
 _CASE_FIELDS = [
     "pk",
     "track",
@@ -293,6 +294,10 @@ _CASE_FIELDS = [
     "probationary_on",
     "full_member_on",
     "closed_on",
+    "member__name",
+    "member__left_on",
+    "branch__name",
+    "branch__path",
 ]
 
 
@@ -324,17 +329,8 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         | ~Q(stage_then__in=sorted(TERMINAL_STAGES))
         | Exists(CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start))
     )
-    case_values = list(
-        in_scope.order_by().values(  # sorted by branch and name per month, in Python
-            *_CASE_FIELDS,
-            "created_at",
-            stage_then=F("stage_then"),
-            name=F("member__name"),
-            left_on=F("member__left_on"),
-            branch_name=F("branch__name"),
-            branch_path=F("branch__path"),
-        )
-    )
+    # Sorted by branch and name per month, in Python.
+    case_values = list(in_scope.order_by().values_list(*_CASE_FIELDS, "created_at", F("stage_then")))
     # Every transition of the two months of every case handed over: a case moved since they began is
     # among the cases above whatever its stage then, so reading them all reads no more.
     history: dict[int, list[_Step]] = defaultdict(list)
@@ -343,13 +339,12 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         .order_by("at", "pk")
         .values_list("case_id", "action", "from_stage", "to_stage", "at")
     ):
-        history[step[0]].append(_Step(*step))
+        history[step[0]].append(_Step._make(step))
     # All within the two months, as _stages_at needs (a report falls due in the month after its own).
     moments = [last.start, this.start, this.end, last.report_falls_due_at, this.report_falls_due_at]
     cases = []
-    for values in case_values:
-        created_at, stage, steps = values.pop("created_at"), values.pop("stage_then"), history[values["pk"]]
-        cases.append(_Case(**values, stages=_stages_at(moments, created_at, stage, steps)))
+    for *values, created_at, stage in case_values:
+        cases.append(_Case(*values, _stages_at(moments, created_at, stage, history[values[0]])))
     ids = in_scope.values("pk")
     filed: dict[int, dict[date, datetime]] = defaultdict(dict)
     filed_this_month: set[int] = set()  # the cases with a report filed after last month's end
