@@ -168,6 +168,8 @@ class _Window:
     end: datetime
     # reports_owed's, by the month of the hand-over: the cases handed over in one month owe the same.
     _owed: dict[date, dict[date, date]] = field(default_factory=dict, compare=False, repr=False)
+    # follow_up_due_on's, by the month reported on: the hand-over months' lists overlap.
+    _due_on: dict[date, date] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, period: Period, as_of: date) -> _Window:
@@ -197,11 +199,14 @@ class _Window:
         """The follow-up reports owed by `as_of` on a case handed over on `recommended_on`
         (promotion/due.py's months), oldest first: the month reported on, and its due day."""
         first = month_start(recommended_on)
-        if first not in self._owed:
-            self._owed[first] = {
-                month: follow_up_due_on(month) for month in follow_up_months(recommended_on, self.as_of)
-            }
-        return self._owed[first]
+        owed = self._owed.get(first)
+        if owed is None:
+            owed = self._owed[first] = {}
+            for month in follow_up_months(first, self.as_of):
+                if month not in self._due_on:
+                    self._due_on[month] = follow_up_due_on(month)
+                owed[month] = self._due_on[month]
+        return owed
 
 
 @dataclass(slots=True)
@@ -380,6 +385,8 @@ def _stages_at(
 ) -> dict[datetime, str | None]:
     """The case's stage at each moment within the two months (as history.case_stage_at gives it): None
     if it was opened later, else the stage its last step before the moment reached, else its stage then."""
+    if not steps:  # most cases: not moved in the two months
+        return {moment: None if created_at >= moment else stage_then for moment in moments}
     stages: dict[datetime, str | None] = {}
     for moment in moments:
         stage = None if created_at >= moment else stage_then
