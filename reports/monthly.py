@@ -334,13 +334,16 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         | ~Q(stage_then__in=sorted(TERMINAL_STAGES))
         | Exists(CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start))
     )
+    # The other three queries read the cases through the cases handed over, not the report's: one stage
+    # subquery less to compile each, and only the report's people's rows are used from their results.
+    handed_over_ids = handed_over.values("pk")
     # Sorted by branch and name per month, in Python.
     case_values = list(in_scope.order_by().values_list(*_CASE_FIELDS, "created_at", F("stage_then")))
     # Every transition of the two months of every case handed over: a case moved since they began is
     # among the cases above whatever its stage then, so reading them all reads no more.
     history: dict[int, list[_Step]] = defaultdict(list)
     for step in (
-        CaseTransition.objects.filter(case__in=handed_over.values("pk"), at__gte=last.start, at__lt=this.end)
+        CaseTransition.objects.filter(case__in=handed_over_ids, at__gte=last.start, at__lt=this.end)
         .order_by("at", "pk")
         .values_list("case_id", "action", "from_stage", "to_stage", "at")
     ):
@@ -350,11 +353,11 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     cases = []
     for *values, created_at, stage in case_values:
         cases.append(_Case(*values, _stages_at(moments, created_at, stage, history[values[0]])))
-    ids = in_scope.values("pk")
     filed: dict[int, dict[date, datetime]] = defaultdict(dict)
     filed_this_month: set[int] = set()  # the cases with a report filed after last month's end
     for case_id, month, filed_at in (
-        FollowUpReport.objects.filter(case__in=ids, filed_at__lt=this.end)
+        # A case closed before the months adds the reports it filed while followed up.
+        FollowUpReport.objects.filter(case__in=handed_over_ids, filed_at__lt=this.end)
         .order_by()
         .values_list("case_id", "month", "filed_at")
     ):
@@ -367,9 +370,8 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
         filed_last_month[case_id] = {month: at for month, at in filed[case_id].items() if at < last.end}
     talks: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for case_id, held_on, held_by in (
-        # Through the cases handed over, not the report's (one subquery less to compile): only the report's
-        # people's talks are read from the result, and a case closed before the months has hardly any.
-        Talk.objects.filter(case__in=handed_over.values("pk"), held_on__gte=last.period.start, held_on__lte=this.as_of)
+        # A case closed before the months has hardly any.
+        Talk.objects.filter(case__in=handed_over_ids, held_on__gte=last.period.start, held_on__lte=this.as_of)
         .order_by("held_on", "pk")
         .values_list("case_id", "held_on", "held_by")
     ):
