@@ -102,6 +102,8 @@ DECIDED_ON_FIELD = {
     Stage.WITHDRAWN: "closed_on",
     Stage.CONTINUED: "closed_on",
 }
+# The stages whose decisions the Party's time rules test (_time_rules; a set: read for every row).
+_TIMED_DECISION_STAGES = frozenset({Stage.DEVELOPMENT, Stage.PROBATIONARY, Stage.FULL_MEMBER})
 # The follow-up report falling due in the month: not due, or due and then filed, late, missing, or
 # still to come (its due day not reached while the month is under way).
 NOT_DUE, FILED, FILED_LATE, MISSING, PENDING = "not_due", "filed", "filed_late", "missing", "pending"
@@ -432,18 +434,19 @@ def _month_view(
     decisions_of: dict[int, list[_Step]] = defaultdict(list)
     for step in decisions:
         decisions_of[step.case_id].append(step)
+    first_day, falls_due_at = window.period.start, window.report_falls_due_at  # read once: per row below
     rows = [
         _row(
             window,
             case,
             case.stages[window.end],
-            case.stages[window.report_falls_due_at],
+            case.stages[falls_due_at],
             filed[case.pk],
             [
                 (held_on, held_by)
                 for held_on, held_by in talks[case.pk]
                 # From the hand-over on: the talks before it are the League's own working record.
-                if window.period.start <= held_on <= window.as_of and held_on >= case.recommended_on
+                if first_day <= held_on <= window.as_of and held_on >= case.recommended_on
             ],
             decisions_of[case.pk],
         )
@@ -509,7 +512,7 @@ def _time_rules(case: _Case, stage: str) -> list[str]:
     """The Party's own time rules that the recorded decisions break (the same tests as the warnings of
     promotion.services.case_record_party_decision): a year as activist before becoming a development
     candidate, a year of probation before full membership. Only decisions taken by the month's end."""
-    if stage not in (Stage.DEVELOPMENT, Stage.PROBATIONARY, Stage.FULL_MEMBER):
+    if stage not in _TIMED_DECISION_STAGES:
         return []  # most rows: nothing decided to test
     rules = settings.PROMOTION_RULES
     broken = []
