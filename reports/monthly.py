@@ -45,7 +45,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -327,22 +327,16 @@ def _read_months(scope: Organization | PartyOrganization, period: Period, today:
     # (history.case_stage_by_transitions): from it and the two months' transitions,
     # the stage at each moment compared is placed in Python, one pair of subqueries per case and not one
     # per moment (compiling them was most of the report's time).
-    stage_then = case_stage_by_transitions(last.start)
-    in_scope = handed_over.alias(stage_then=stage_then).filter(
-        # Cases closed before the two months and not moved since are in neither (a lapsed recommendation
-        # comes back when the Party tells the League of a decision taken within its validity). A case
-        # opened since then had no stage then: kept.
-        Q(created_at__gte=last.start)
-        | ~Q(stage_then__in=sorted(TERMINAL_STAGES))
-        | Exists(CaseTransition.objects.filter(case=OuterRef("pk"), at__gte=last.start))
-    )
-    # The other three queries read the cases through the cases handed over, not the report's: one stage
-    # subquery less to compile each, and only the report's people's rows are used from their results.
-    handed_over_ids = handed_over.values("pk")
+    # Every case handed over, the cases closed before the two months too: _month_view leaves out those
+    # not moved in them, and filtering them in SQL cost more to compile than reading them does.
     # Sorted by branch and name per month, in Python.
-    case_values = list(in_scope.order_by().values_list(*_CASE_FIELDS, "created_at", F("stage_then")))
-    # Every transition of the two months of every case handed over: a case moved since they began is
-    # among the cases above whatever its stage then, so reading them all reads no more.
+    case_values = list(
+        handed_over.order_by().values_list(*_CASE_FIELDS, "created_at", case_stage_by_transitions(last.start))
+    )
+    # The other three queries read the cases through the cases handed over as well: only the report's
+    # people's rows are used from their results.
+    handed_over_ids = handed_over.values("pk")
+    # Every transition of the two months of every case handed over.
     history: dict[int, list[_Step]] = defaultdict(list)
     for step in (
         CaseTransition.objects.filter(case__in=handed_over_ids, at__gte=last.start, at__lt=this.end)
