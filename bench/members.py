@@ -11,15 +11,12 @@ Timings are printed, never asserted (tests pin query counts instead).
 
 from __future__ import annotations
 
-import io
 import statistics
 import time
-from datetime import date
 
 from common import on_demo_county
 from django.db import connection, reset_queries
 from django.test import Client
-from openpyxl import Workbook
 
 RUNS = 7
 
@@ -59,22 +56,8 @@ def measure_list_pages() -> None:
         print(f"  {label:45} {ms:8.1f} {queries:8d}")
 
 
-def roster(rows: int) -> bytes:
-    from members import idnumbers
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("团员")
-    sheet.append(["姓名", "身份证号码", "民族", "学历", "职业", "入团时间"])
-    for i in range(rows):
-        born = date(1999 + i % 9, 1 + i % 12, 1 + i % 28)
-        number = idnumbers.with_check_character(f"110105{born:%Y%m%d}{i % 1000:03d}")
-        sheet.append([f"导入{i:05d}", number, "汉族", "高中", "工人", f"{born.year + 15}-05-04"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def measure_import(rows: int = 10_000) -> None:
+    from bench.scenarios import roster
     from branches.models import Organization, User
     from members import imports
 

@@ -328,8 +328,8 @@ def reload_urls() -> None:
 
 
 def roster(rows: int) -> bytes:
-    """A roster file of `rows` new members (as bench/members.py writes it): valid ID numbers of one
-    region that no generated member uses."""
+    """A roster file of `rows` new members (this suite's import and bench/members.py's): valid ID
+    numbers of one region that no generated member uses."""
     from openpyxl import Workbook
 
     from members import idnumbers
