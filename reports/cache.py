@@ -1,35 +1,51 @@
-"""The live figures of a quarterly report, kept in Django's cache until their records change.
+"""The live figures of a quarterly report, kept in Django's cache and computed again in the worker.
 
 The statistics dashboard shows the quarterly report of a unit; computing it reads the whole subtree
-(a second or more for a city's 100,000 members), and a closed period not yet frozen or the quarter
-under way is computed live (reports/selectors.py). The computed document is kept under a key of
-what it depends on, with the newest change it has seen:
+(0.3 s for a county, 1.2 s for a city's 100,000 members: docs/performance.md), and a closed period
+not yet frozen or the quarter under way is computed live (reports/selectors.py). The computed
+document is kept under a key of what it depends on, with the newest change it has seen:
 
 - the key: the kind, the scope and the period; today's date ("at the period's end" figures of an
   open period stand at today, and what is late is late by today); the language (labels are
   translated when the document is built);
 - kept with it, the id of the newest audit entry of a change when it was computed (auditlog's
-  LogEntry; entries of a mere look are left out). Every write to a record the report reads goes
-  through a service that writes an entry in the same transaction — members (created, edited,
-  leaving, imported: one entry per row written in bulk), transfers and the branch they move a
-  member to, units (created, edited, dissolved, moved: the move explicitly), activities (recorded,
-  edited, attendance, voided), themed-day topics, committee terms, seats and cadres, 推优 cases
-  (opened, each step, a move with the member, the daily lapse: an explicit entry each, as the case
-  is not registered with auditlog), their transitions, cultivation and follow-up reports, and the
-  Party's intake totals. The Django admin shows these records read-only. So a new entry is how a
-  change shows: the next view computes the figures again, while views arriving during that
-  computation show the figures kept, with the time they were computed.
+  LogEntry; entries of a mere look are left out), and when it was computed. Every write to a record
+  the report reads goes through a service that writes an entry in the same transaction — members
+  (created, edited, leaving, imported: one entry per row written in bulk), transfers and the branch
+  they move a member to, units (created, edited, dissolved, moved: the move explicitly), activities
+  (recorded, edited, attendance, voided), themed-day topics, committee terms, seats and cadres, 推优
+  cases (opened, each step, a move with the member, the daily lapse: an explicit entry each, as the
+  case is not registered with auditlog), their transitions, cultivation and follow-up reports, and
+  the Party's intake totals. The Django admin shows these records read-only. So a new entry is how a
+  change shows.
+
+Stale while revalidate: no view waits for figures to be computed again once some are kept. Figures
+kept are stale when a newer change came in, or when they are older than LIVE_FIGURES_SECONDS. The
+first view that finds them stale marks the key ":computing" (cache.add: one request wins) and queues
+`reports.refresh_live_figures`; it and every view until the worker is done show the kept figures,
+flagged as being updated — the page says since when they stand and picks the new ones up by itself
+(the dashboard's status endpoint). A burst of views after a change queues one task. The task
+computes the figures unless fresh ones are kept already (a duplicate or redelivered task does
+nothing), keeps them and removes the mark. Should the broker be unreachable, the view that holds the
+mark computes the figures itself, as it did before the worker took this over: slow, never an error.
+Should the worker be stopped while the broker takes tasks, the mark expires after COMPUTING_SECONDS
+and the next view queues again; the kept figures are shown, saying since when, until the day ends.
+
+With nothing kept — a unit nobody viewed today, or the cache emptied — the view computes the figures
+(a user must see figures; concurrent cold views each compute). Each day's key starts empty, so the
+daily `reports.warm_live_figures` computes every county's (root unit's) current quarter in the
+default language after midnight: the heaviest and most viewed dashboards are not cold in the morning.
 
 The newest entry is the instance's, not the unit's: a change anywhere has every unit's figures
-computed again on their next view. Telling units apart would need the unit of every entry; at the
-sizes measured (docs/performance.md) a computation takes 0.3–1.2 s, once per burst of views.
+computed again after their next view. Telling units apart would need the unit of every entry; the
+worker computes a unit once per burst of views.
 
 Entries become visible in the order their transactions commit, not in the order of their ids: a
 transaction that wrote its entries before another one that commits first (a roster import writing
-its entries just before committing) can commit unseen. Writes the audit trail does not
-see — data loaded by the demo or benchmark commands, a fix in the database shell — are not noticed
-at all. For both, the figures are kept for LIVE_FIGURES_SECONDS at most. The page says when they
-were computed. A frozen period never gets here: the archive's figures are read instead.
+its entries just before committing) can commit unseen. Writes the audit trail does not see — data
+loaded by the demo or benchmark commands, a fix in the database shell — are not noticed at all. For
+both, figures older than LIVE_FIGURES_SECONDS are computed again after the next view. The page says
+when they were computed. A frozen period never gets here: the archive's figures are read instead.
 
 Monthly reports are computed each time: their Party organizations' scope reads other records.
 """
@@ -38,7 +54,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from auditlog.models import LogEntry
 from django.core.cache import cache
@@ -52,11 +69,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The safety net for what the key cannot see (the module's docstring): figures are computed again
-# after this long even when no audited change came in.
+Build = Callable[[str, "Scope", "Period"], ReportDocument]
+
+# Figures older than this are computed again after the next view, even with no audited change (the
+# module's docstring: what the key cannot see).
 LIVE_FIGURES_SECONDS = 10 * 60
-# How long the mark "being computed" holds at most, should its request die: a city's figures take 1–2 s.
-COMPUTING_SECONDS = 60
+# How long figures stay kept at all: their key holds the day, so a day (warmed after midnight, read
+# in the morning).
+KEEP_SECONDS = 24 * 60 * 60
+# How long the mark "being computed" holds at most, should its worker or request die: a city's figures
+# take 1–2 s, but the task may wait in the queue behind others. The page polls about as long.
+COMPUTING_SECONDS = 2 * 60
+
+
+class LiveFigures(NamedTuple):
+    document: ReportDocument
+    updating: bool  # the figures kept, shown while newer ones are computed
 
 
 def newest_audit_entry() -> int:
@@ -73,22 +101,29 @@ def live_key(kind: str, scope: Scope, period: Period) -> str:
     return ":".join(["reports", "live", *parts])
 
 
-def cached_document(
-    kind: str, scope: Scope, period: Period, build: Callable[[str, Scope, Period], ReportDocument]
-) -> ReportDocument:
-    """The document `build` computes for the kind, scope and period, or the one it computed since the
-    last audited change (today, in this language). While one request computes the figures again after
-    a change, the others show the figures kept, which say when they were computed: a burst of views
-    after a change costs one computation, not one each."""
-    key, change = live_key(kind, scope, period), newest_audit_entry()
+def _mark(key: str) -> str:
+    return f"{key}:computing"
+
+
+def _fresh(kept: dict, change: int) -> bool:
+    return kept["change"] == change and timezone.now().timestamp() - kept["at"] < LIVE_FIGURES_SECONDS
+
+
+def cached_document(kind: str, scope: Scope, period: Period, build: Build) -> LiveFigures:
+    """The figures `build` computes for the kind, scope and period, kept (today, in this language):
+    fresh ones as they are; stale ones as they are too, flagged as updating, while the worker
+    computes them again; none kept, computed here (the module's docstring)."""
+    key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
     kept = None
     try:
         kept = cache.get(key)
         if kept is not None:
-            if kept["change"] == change:
-                return ReportDocument.from_dict(kept["document"])
-            if not cache.add(f"{key}:computing", True, COMPUTING_SECONDS):
-                return ReportDocument.from_dict(kept["document"])
+            document = ReportDocument.from_dict(kept["document"])
+            if _fresh(kept, change):
+                return LiveFigures(document, updating=False)
+            # Someone computes them already, or the worker will: the kept figures meanwhile.
+            if not cache.add(_mark(key), True, COMPUTING_SECONDS) or _queue_refresh(kind, scope, period):
+                return LiveFigures(document, updating=True)
     except Exception:
         # The cache only saves time: a cache server down, or figures kept by a release whose document
         # had other fields, mean computing them, never an error page.
@@ -97,16 +132,72 @@ def cached_document(
         document = build(kind, scope, period)
     finally:
         if kept is not None:
-            _forget(f"{key}:computing")
+            _forget(_mark(key))
+    _keep(key, change, started, document)
+    return LiveFigures(document, updating=False)
+
+
+def refresh_document(kind: str, scope: Scope, period: Period, build: Build, *, claimed: bool) -> bool:
+    """Compute and keep the figures unless fresh ones are kept; whether it computed them. `claimed`:
+    the caller holds the mark (the view that queued the task), else it is taken here, and another
+    computing them already means nothing to do. The mark is removed either way."""
+    key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
+    if not claimed and not cache.add(_mark(key), True, COMPUTING_SECONDS):
+        return False
     try:
-        cache.set(key, {"change": change, "document": document.to_dict()}, LIVE_FIGURES_SECONDS)
-    except Exception:  # as above
+        kept = cache.get(key)
+        if kept is not None and _fresh(kept, change):
+            return False
+        document = build(kind, scope, period)
+    finally:
+        _forget(_mark(key))
+    _keep(key, change, started, document)
+    return True
+
+
+def live_status(kind: str, scope: Scope, period: Period) -> dict[str, str | bool | None]:
+    """What a page showing kept figures polls: when the figures kept now were computed, and whether
+    newer ones are being computed. Reads the cache only."""
+    key = live_key(kind, scope, period)
+    try:
+        kept = cache.get(key)
+        return {
+            "computed_at": kept["document"]["generated_at"] if kept is not None else None,
+            "updating": cache.get(_mark(key)) is not None,
+        }
+    except Exception:  # as in cached_document: the page keeps its figures and its refresh link
+        logger.warning("Cached report figures unreadable under %s", key, exc_info=True)
+        return {"computed_at": None, "updating": False}
+
+
+def _queue_refresh(kind: str, scope: Scope, period: Period) -> bool:
+    """Queue the worker's computation of these figures; False if the broker cannot take it. Not
+    retried: the view computes them itself rather than wait for a broker (retry=False)."""
+    # Imported here: the tasks module reads the selectors, which read this module.
+    from reports.selectors import scope_kind
+    from reports.tasks import refresh_live_figures
+
+    arguments = [kind, scope_kind(scope), scope.pk, period.key, translation.get_language()]
+    try:
+        refresh_live_figures.apply_async(arguments, retry=False)
+    except Exception:
+        logger.warning("Refresh of %s %s not queued; computing it in the request", kind, scope, exc_info=True)
+        return False
+    return True
+
+
+def _keep(key: str, change: int, started: datetime, document: ReportDocument) -> None:
+    """`change` and `started`: the newest change and the moment before the figures were computed, as
+    they stand for the records then."""
+    kept = {"change": change, "at": started.timestamp(), "document": document.to_dict()}
+    try:
+        cache.set(key, kept, KEEP_SECONDS)
+    except Exception:  # as in cached_document
         logger.warning("Report figures not cached under %s", key, exc_info=True)
-    return document
 
 
 def _forget(key: str) -> None:
     try:
         cache.delete(key)
-    except Exception:  # as above; the mark expires by itself
+    except Exception:  # as in cached_document; the mark expires by itself
         logger.warning("Cache mark %s not removed", key, exc_info=True)

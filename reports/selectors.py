@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from django.conf import settings
 
 from branches.models import Organization, PartyOrganization
-from reports.cache import cached_document
+from reports.cache import LiveFigures, cached_document
 from reports.document import ReportDocument
 from reports.models import Report, ReportKind
 from reports.periods import MONTH, QUARTER, Period
@@ -89,14 +89,15 @@ def build_document(kind: str, scope: Scope, period: Period, *, progress: Progres
     return build_monthly(scope, period, progress=progress)
 
 
-def report_document(kind: str, scope: Scope, period: Period, *, may_be_frozen: bool = True) -> ReportDocument:
+def report_figures(kind: str, scope: Scope, period: Period, *, may_be_frozen: bool = True) -> LiveFigures:
     """What every channel shows for this report: the frozen figures of a closed period if the archive
-    has them, else the figures computed now — for a quarterly report, computed since the last audited
-    change to the records (reports.cache). `may_be_frozen=False` is for a caller that has read the
-    archive's row and found no frozen figures: it spares the query for them."""
+    has them, else the figures computed now — for a quarterly report, the ones kept since the last
+    audited change, or kept from before it while the worker computes them again (reports.cache:
+    `updating`). `may_be_frozen=False` is for a caller that has read the archive's row and found no
+    frozen figures: it spares the query for them."""
     frozen = frozen_document(kind, scope, period) if may_be_frozen else None
     if frozen is not None:
-        return frozen
+        return LiveFigures(frozen, updating=False)
     if kind == ReportKind.QUARTERLY:
         return cached_document(kind, scope, period, build_document)
-    return build_document(kind, scope, period)
+    return LiveFigures(build_document(kind, scope, period), updating=False)

@@ -24,8 +24,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from branches.models import Organization, PartyOrganization
+from reports import selectors
+from reports.cache import refresh_document
 from reports.document import ReportDocument
-from reports.models import Report, ReportStatus
+from reports.models import Report, ReportKind, ReportStatus
+from reports.periods import QUARTER, Period
 from reports.services import STALE_AFTER, notify_ready, report_period, schedule_period_reports
 
 logger = logging.getLogger(__name__)
@@ -263,3 +267,39 @@ def generate_period_reports(day: str | date | None = None) -> dict[str, int | st
         "queued": result.queued,
         "notified": result.notified,
     }
+
+
+@shared_task(name="reports.refresh_live_figures", acks_late=True)
+def refresh_live_figures(kind: str, scope_kind: str, scope_id: int, period_key: str, language: str) -> str:
+    """Compute again the live figures a view found stale, and keep them (reports/cache.py). The view
+    holds the mark "being computed" for this task; a duplicate finds the figures fresh and does
+    nothing. Not retried: the next view of stale figures queues the task again."""
+    model = PartyOrganization if scope_kind == selectors.SCOPE_PARTY else Organization
+    scope = model.objects.filter(pk=scope_id).first()
+    if scope is None:
+        return "gone"
+    with translation.override(language):
+        computed = refresh_document(kind, scope, Period.parse(period_key), selectors.build_document, claimed=True)
+    return "computed" if computed else "fresh"
+
+
+@shared_task(name="reports.warm_live_figures", acks_late=True)
+def warm_live_figures() -> dict[str, int]:
+    """Daily, after midnight: each county's (root unit's) live figures of the quarter under way, in the
+    default language, so that the first views of the day, of the heaviest dashboards, find figures
+    kept (today's key starts empty). A county with fresh figures kept, or being computed, is skipped:
+    a second run computes nothing again. One county failing does not stop the others."""
+    quarter = Period.containing(QUARTER, timezone.localdate())
+    counts = {"computed": 0, "skipped": 0, "failed": 0}
+    with translation.override(settings.LANGUAGE_CODE):
+        for county in Organization.objects.filter(depth=1).active().order_by("path"):
+            try:
+                computed = refresh_document(
+                    ReportKind.QUARTERLY, county, quarter, selectors.build_document, claimed=False
+                )
+            except Exception:
+                logger.exception("live figures of %s not computed", county)
+                counts["failed"] += 1
+                continue
+            counts["computed" if computed else "skipped"] += 1
+    return counts

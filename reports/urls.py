@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns: list = [
     path("", views.home, name="home"),
     path("unit/<int:pk>/", views.unit_dashboard, name="unit"),
+    path("unit/<int:pk>/live/", views.unit_live_status, name="unit-live"),
     path("unit/<int:pk>/monthly/", views.unit_monthly, name="unit-monthly"),
     path("party/<int:pk>/", views.party, name="party"),
 ]

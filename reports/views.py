@@ -3,9 +3,10 @@ unit (its quarterly document, drillable down the tree) and the monthly progress 
 unit or a Party organization.
 
 Every page renders one ReportDocument through reports/_document.html, the partial the PDF also
-uses, so the page and the files cannot disagree. Which figures: reports.selectors.report_document —
+uses, so the page and the files cannot disagree. Which figures: reports.selectors.report_figures —
 frozen in the archive once a closed period has been generated, else computed live (the dashboard's kept
-until an audited change to the records: reports/cache.py); the page says which, and since when.
+until an audited change to the records, then shown while the worker computes them again:
+reports/cache.py, polled by unit_live_status); the page says which, and since when.
 Generating the files is the archive's business (reports/archive_views.py): the pages post to its
 request view and link to what it already holds.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +27,11 @@ from django.views.decorators.http import require_safe
 from branches.models import Organization, PartyOrganization, Role
 from branches.scope import user_scope
 from reports import access
+from reports.cache import live_status
 from reports.document import ReportDocument
 from reports.models import Report, ReportKind
 from reports.periods import FIRST_YEAR, LAST_YEAR, MONTH, QUARTER, Period, PeriodOutOfRange
-from reports.selectors import PERIOD_KIND, Scope, report_document, scope_filter, scope_kind
+from reports.selectors import PERIOD_KIND, Scope, report_figures, scope_filter, scope_kind
 from reports.services import is_working
 
 # How far back the period pickers reach; older periods stay reachable by their address (the archive).
@@ -75,6 +77,22 @@ def unit_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
+def unit_live_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the dashboard polls while it shows figures being computed again (static/js/live-figures.js):
+    when the figures kept were computed, and whether newer ones are on their way. Read from the cache
+    only, never computed here."""
+    unit = access.get_unit_for_reports(request.user, pk)
+    try:
+        period = Period.parse(request.GET.get("period", ""))
+    except ValueError:  # PeriodOutOfRange too: the page never asks for one
+        raise Http404 from None
+    if period.kind != QUARTER:
+        raise Http404
+    return JsonResponse(live_status(ReportKind.QUARTERLY, unit, period))
+
+
+@login_required
+@require_safe
 def unit_monthly(request: HttpRequest, pk: int) -> HttpResponse:
     """The monthly progress report of a unit's scope, drillable like the dashboard."""
     return _unit_page(request, pk, ReportKind.MONTHLY)
@@ -92,6 +110,7 @@ def _unit_page(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     unit = access.get_unit_for_reports(request.user, pk)
     page = _report_page(request, kind, unit)
     url_name, template = UNIT_PAGES[kind]
+    live_url = reverse("reports:unit-live", args=[unit.pk]) + f"?period={page.period.key}" if page.updating else None
     return render(
         request,
         template,
@@ -102,6 +121,7 @@ def _unit_page(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "drill": (url_name, page.period.key),
             "dashboard_url": reverse("reports:unit", args=[unit.pk]),
             "monthly_url": reverse("reports:unit-monthly", args=[unit.pk]),
+            "live_url": live_url,
         },
     )
 
@@ -127,6 +147,7 @@ class _Page:
     periods: list[Period]
     period_error: str
     document: ReportDocument
+    updating: bool  # figures kept from before a change, shown while the worker computes them again
     archived: Report | None
 
     def context(self) -> dict:
@@ -142,6 +163,7 @@ class _Page:
             "document": self.document,
             "frozen_at": archived.frozen_at if archived is not None else None,
             "computed_at": _parse_time(self.document.generated_at),
+            "updating": self.updating,
             "archived": archived,
             "archived_url": reverse("reports:report", args=[archived.pk]) if archived is not None else None,
             "generating": archived is not None and is_working(archived),
@@ -157,14 +179,14 @@ class _Page:
 def _report_page(request: HttpRequest, kind: str, scope: Scope) -> _Page:
     period, periods, error = _chosen_period(request, PERIOD_KIND[kind])
     # The archive's row (without its figures) says whether the figures are frozen (a closed period
-    # generated since it closed) and what can be downloaded; report_document then reads the frozen
+    # generated since it closed) and what can be downloaded; report_figures then reads the frozen
     # figures or the live ones.
     archived = (
         Report.objects.filter(kind=kind, period_start=period.start, **scope_filter(scope)).defer("document").first()
     )
     frozen = archived is not None and archived.frozen_at is not None
-    document = report_document(kind, scope, period, may_be_frozen=frozen)
-    return _Page(kind, scope, period, periods, error, document, archived)
+    figures = report_figures(kind, scope, period, may_be_frozen=frozen)
+    return _Page(kind, scope, period, periods, error, figures.document, figures.updating, archived)
 
 
 def _chosen_period(request: HttpRequest, period_kind: str) -> tuple[Period, list[Period], str]:
