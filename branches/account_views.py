@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import account_services, selectors
+from branches.account_search import accounts_matching
 from branches.audit import account_history
 from branches.forms import (
     AccountCreateForm,
@@ -54,9 +55,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     accounts = selectors.manageable_accounts(request.user).order_by("username")
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     if query:
-        accounts = accounts.filter(
-            Q(username__icontains=query) | Q(full_name__icontains=query) | Q(phone__icontains=query)
-        )
+        accounts = accounts_matching(accounts, query)
     accounts = accounts.prefetch_related(
         Prefetch(
             "roles",
@@ -108,7 +107,6 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignments": assignments,
             "history": account_history(account)[:50],
             "show_record": True,
-            "grant_form": RoleGrantForm(actor=request.user, accounts=selectors.manageable_accounts(request.user)),
         },
     )
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from branches.account_search import SearchedAccountField, successor_candidates, successor_purpose
 from branches.models import (
     ALLOWED_CHILD_KINDS,
     INSTANCE_ROLES,
@@ -22,6 +23,12 @@ from branches.models import (
     PartyOrganization,
     Role,
     User,
+)
+from branches.party_search import (
+    SearchedPartyOrganizationField,
+    pairing_candidates,
+    pairing_purpose,
+    role_party_organizations,
 )
 from branches.scope import user_scope
 from branches.security import locked_until
@@ -114,12 +121,14 @@ class OrganizationForm(forms.ModelForm):
             "contact_phone",
         ]
         widgets = {"founded_on": DateInput()}
+        field_classes = {"party_organization": SearchedPartyOrganizationField}
 
     def __init__(self, *args, parent: Organization | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         anchor = parent or self.instance
-        county = Organization.objects.get_root(anchor) if anchor.pk else None
-        self.fields["party_organization"].queryset = PartyOrganization.objects.filter(county=county)
+        party_organization = self.fields["party_organization"]
+        party_organization.queryset = pairing_candidates(anchor)
+        party_organization.set_purpose(pairing_purpose(anchor))
         self.fields["contact_phone"].validators.append(phone_validator)
         if self.instance.pk:
             del self.fields["kind"]
@@ -192,8 +201,8 @@ class RoleChoiceMixin(forms.Form):
     organization = SearchedUnitField(
         queryset=Organization.objects.none(), purpose="roles", required=False, label=_("Unit")
     )
-    party_organization = forms.ModelChoiceField(
-        queryset=PartyOrganization.objects.none(), required=False, label=_("Party organization")
+    party_organization = SearchedPartyOrganizationField(
+        queryset=PartyOrganization.objects.none(), purpose="roles", required=False, label=_("Party organization")
     )
     starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), initial=timezone.localdate)
     may_export_records = forms.BooleanField(
@@ -208,17 +217,18 @@ class RoleChoiceMixin(forms.Form):
         roles = [(r, label) for r, label in Role.choices if security_admin or r not in INSTANCE_ROLES]
         self.fields["role"].choices = roles
         self.fields["organization"].queryset = role_units(actor)
-        counties = Organization.objects.manageable_by(actor).filter(kind=OrganizationKind.COUNTY)
-        self.fields["party_organization"].queryset = (
-            PartyOrganization.objects.all() if security_admin else PartyOrganization.objects.filter(county__in=counties)
-        )
+        self.fields["party_organization"].queryset = role_party_organizations(actor)
 
     def clean(self):
         cleaned = super().clean()
         role = cleaned.get("role")
         if role in ROLE_UNIT_KINDS and not cleaned.get("organization") and not self.has_error("organization"):
             self.add_error("organization", _("Choose the unit this role is for."))
-        if role == Role.PARTY_ORGANIZER and not cleaned.get("party_organization"):
+        if (
+            role == Role.PARTY_ORGANIZER
+            and not cleaned.get("party_organization")
+            and not self.has_error("party_organization")
+        ):
             self.add_error("party_organization", _("Choose the Party organization."))
         return cleaned
 
@@ -259,14 +269,16 @@ class AccountCreateForm(RoleChoiceMixin):
 
 class RoleGrantForm(RoleChoiceMixin):
     ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
-    deputy_for = forms.ModelChoiceField(
+    deputy_for = SearchedAccountField(
         queryset=User.objects.none(),
+        purpose="deputy",
         required=False,
         label=_("As deputy for"),
         help_text=_("Leave empty unless this account stands in for another holder of the same role."),
     )
 
     def __init__(self, *args, actor: User, accounts, **kwargs):
+        """`accounts`: those of the `deputy` purpose (selectors.manageable_accounts)."""
         super().__init__(*args, **kwargs)
         self.setup_role_fields(actor)
         self.fields["deputy_for"].queryset = accounts
@@ -282,13 +294,15 @@ class RoleEndForm(forms.Form):
 
 
 class HandOverForm(forms.Form):
-    successor = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Successor"))
+    successor = SearchedAccountField(queryset=User.objects.none(), label=_("Successor"))
     on_date = forms.DateField(label=_("Successor takes over on"), widget=DateInput(), initial=timezone.localdate)
 
     def __init__(self, *args, accounts, exclude: User, **kwargs):
+        """`accounts`: those the user administers (selectors.manageable_accounts); `exclude`: the
+        role's holder."""
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = accounts.filter(is_active=True).exclude(pk=exclude.pk)
-        self.fields["successor"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
+        self.fields["successor"].queryset = successor_candidates(accounts, exclude)
+        self.fields["successor"].set_purpose(successor_purpose(exclude))
         self.helper = submit_helper(_("Hand over"))
 
 

@@ -1,12 +1,16 @@
 from django.urls import path
 
 from branches import account_views, activity_views, committee_views, honour_views, notification_views, views
+from branches.account_search import ACCOUNTS
+from branches.party_search import PARTY_ORGANIZATIONS
+from branches.unit_search import UNITS
 
 app_name = "branches"
 
 urlpatterns = [
     path("units/", views.tree, name="tree"),
-    path("units/choices/", views.unit_choices, name="unit-choices"),
+    # The searched pickers' answers (branches/searched_choices): one view, one URL per kind.
+    path("units/choices/", views.searched_choices, {"kind": UNITS}, name="unit-choices"),
     path("units/<int:pk>/children/", views.tree_children, name="tree-children"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
     path("units/<int:parent_pk>/new/", views.unit_create, name="unit-create"),
@@ -14,9 +18,16 @@ urlpatterns = [
     path("units/<int:pk>/move/", views.unit_move, name="unit-move"),
     path("units/<int:pk>/dissolve/", views.unit_dissolve, name="unit-dissolve"),
     path("party-organizations/", views.party_organization_list, name="party-organizations"),
+    path(
+        "party-organizations/choices/",
+        views.searched_choices,
+        {"kind": PARTY_ORGANIZATIONS},
+        name="party-organization-choices",
+    ),
     path("party-organizations/new/", views.party_organization_create, name="party-organization-create"),
     path("party-organizations/<int:pk>/edit/", views.party_organization_edit, name="party-organization-edit"),
     path("accounts/", account_views.account_list, name="accounts"),
+    path("accounts/choices/", views.searched_choices, {"kind": ACCOUNTS}, name="account-choices"),
     path("accounts/new/", account_views.account_create, name="account-create"),
     path("accounts/<int:pk>/", account_views.account_detail, name="account"),
     path("accounts/<int:pk>/reset-password/", account_views.account_reset_password, name="account-reset-password"),

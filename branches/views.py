@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from branches import account_services, selectors, services, unit_search
+from branches import account_services, selectors, services
 from branches.audit import history_for
 from branches.forms import (
     NewPasswordRequiredForm,
@@ -39,6 +39,7 @@ from branches.models import (
     Role,
 )
 from branches.scope import user_scope
+from branches.searched_choices import SearchedKind
 from leagueadmin.celery import app as celery_app
 from members.selectors import member_summary
 
@@ -242,12 +243,12 @@ def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def unit_choices(request: HttpRequest) -> JsonResponse:
-    """What a unit picker offers for what was typed (`q`): the picker is named by `for`
-    (unit_search.PURPOSES, or move:<pk>), and the server works out its units from the user."""
-    units = unit_search.units_for_purpose(request.user, request.GET.get("for", ""))
-    found = unit_search.search_units(units, request.GET.get("q", ""))
-    return JsonResponse({"results": [unit_search.as_choice(unit) for unit in found]})
+def searched_choices(request: HttpRequest, kind: SearchedKind) -> JsonResponse:
+    """What a searched picker of `kind` (branches.urls names it) offers for what was typed (`q`): the
+    picker is named by `for` (kind.purposes, or e.g. move:<pk>), and the server works out its rows
+    from the user."""
+    rows = kind.offered(request.user, request.GET.get("for", ""))
+    return JsonResponse({"results": [kind.as_choice(row) for row in kind.found(rows, request.GET.get("q", ""))]})
 
 
 @login_required

@@ -1,8 +1,8 @@
-// Unit pickers that search as the user types (branches/unit_search.py): each select[data-unit-search]
-// becomes a Tom Select over the units its picker offers, loaded from the server as the user types.
-// `data-unit-for` names the picker's purpose; the server works out which units that means for the
-// user. The page renders only the chosen unit, so it costs the same for a township of 10 units and
-// a city of 60,000; without JavaScript the plain <select> still carries the unit chosen.
+// Pickers that search as the user types (branches/searched_choices.py): each select[data-unit-search]
+// becomes a Tom Select over what its picker offers (units, Party organizations, accounts), loaded
+// from its kind's endpoint as the user types. `data-unit-for` names the picker's purpose; the server
+// works out which rows that means for the user. The page renders only the row chosen, so it costs the
+// same for 10 rows or 60,000; without JavaScript the plain <select> still carries the row chosen.
 (function () {
   if (typeof TomSelect === "undefined") return;
   const escapeHtml = (text) =>
@@ -13,14 +13,14 @@
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
-      // The server matched the name or the code; the options it sent for earlier searches are
-      // narrowed the same way, and shown in tree order like its answer.
-      searchField: ["name", "code"],
-      sortField: [{ field: "path" }, { field: "$score" }],
+      // The fields the server matched (a unit's name or code, an account's username, name or phone):
+      // the choices it sent for earlier searches are narrowed the same way, and shown in its order.
+      searchField: texts.searchFields.split(" "),
+      sortField: [{ field: texts.sortField }, { field: "$score" }],
       maxOptions: 50,
       plugins: { clear_button: { title: escapeHtml(texts.clear) } },
       placeholder: texts.placeholder,
-      preload: "focus", // with nothing typed, the top of the user's tree
+      preload: "focus", // with nothing typed, what the picker offers first (the top of a unit tree)
       shouldLoad: () => true,
       loadThrottle: 250,
       load(query, callback) {
@@ -30,7 +30,7 @@
           .then((data) => callback(data.results))
           .catch(() => callback());
       },
-      // Once a unit is picked, leave the field: a search answered late would otherwise open the list
+      // Once a row is picked, leave the field: a search answered late would otherwise open the list
       // again over the button below it.
       onItemAdd() {
         this.blur();
