@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
@@ -110,6 +110,13 @@ NOT_DUE, FILED, FILED_LATE, MISSING, PENDING = "not_due", "filed", "filed_late",
 STEPS = 7  # the progress reported: loading, then one step per section
 
 
+def _utc(moment: datetime) -> datetime:
+    """A window's bound in UTC, the zone the database's moments are read in: comparing aware datetimes
+    of two zones (and hashing one in a named zone) asks each for its offset, which made comparisons
+    ten times slower, and the report compares thousands."""
+    return moment.astimezone(UTC)
+
+
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -175,7 +182,7 @@ class _Window:
 
     @classmethod
     def of(cls, period: Period, as_of: date) -> _Window:
-        return cls(period, as_of, start_of(period.start), end_of(as_of))
+        return cls(period, as_of, _utc(start_of(period.start)), _utc(end_of(as_of)))
 
     # Cached: read for every row of the month.
     @cached_property
@@ -190,7 +197,7 @@ class _Window:
     @cached_property
     def report_late_from(self) -> datetime:
         """The end of the report's due day: a report filed from then on is late."""
-        return end_of(self.report_due_on)
+        return _utc(end_of(self.report_due_on))
 
     @cached_property
     def report_falls_due_at(self) -> datetime:
@@ -211,19 +218,42 @@ class _Window:
         return owed
 
 
-@dataclass(slots=True)
+@dataclass
 class _Row:
-    """One person of the month, as the month's end saw them."""
+    """One person of the month, as the month's end saw them. What only the month's own sections read
+    (the overdue reports, the validity, the time rules) is worked out when first read: the month
+    before is read for its totals only."""
 
+    window: _Window
     case: _Case
     stage: str  # at the month's end
     report_status: str  # of the follow-up report falling due in the month
     filed_at: datetime | None  # when that report was filed, if it was due and filed
     talks: list[tuple[date, str]]  # (held on, held by), oldest first
     decisions: list[_Step]
-    overdue_reports: list[DueReport]  # owed at the month's end and not filed by then, oldest first
-    validity: Validity | None  # while the recommendation waits for the Party's decision
-    time_rules: list[str]
+    followed_at_end: bool  # followed up at the month's end, and in the League
+    filed: dict[date, datetime]  # the case's follow-up reports filed by the month's end, by month
+
+    @cached_property
+    def overdue_reports(self) -> list[DueReport]:
+        """Owed at the month's end and not filed by then, oldest first."""
+        if not self.followed_at_end:
+            return []
+        as_of, filed = self.window.as_of, self.filed
+        return [
+            DueReport(FOLLOW_UP, month, due_on, (as_of - due_on).days)
+            for month, due_on in self.window.reports_owed(self.case.recommended_on).items()
+            if month not in filed and due_on < as_of
+        ]
+
+    @cached_property
+    def validity(self) -> Validity | None:
+        """While the recommendation waits for the Party's decision."""
+        return validity(_AsItStood(self.stage, self.case.valid_until), self.window.as_of)
+
+    @cached_property
+    def time_rules(self) -> list[str]:
+        return _time_rules(self.case, self.stage)
 
     @property
     def validity_flag(self) -> bool:
@@ -480,26 +510,7 @@ def _row(
         status = FILED_LATE if filed_at >= window.report_late_from else FILED
     else:
         status = MISSING if window.as_of > due_on else PENDING
-    overdue = []
-    if followed_at_end:
-        for month, month_due_on in owed.items():
-            if month not in filed and month_due_on < window.as_of:
-                overdue.append(DueReport(FOLLOW_UP, month, month_due_on, (window.as_of - month_due_on).days))
-    return _Row(
-        case=case,
-        stage=stage,
-        report_status=status,
-        filed_at=filed_at,
-        talks=talks,
-        decisions=decisions,
-        overdue_reports=overdue,
-        validity=validity(_as_it_stood(case, stage), window.as_of),
-        time_rules=_time_rules(case, stage),
-    )
-
-
-def _as_it_stood(case: _Case, stage: str) -> _AsItStood:
-    return _AsItStood(stage, case.valid_until)
+    return _Row(window, case, stage, status, filed_at, talks, decisions, followed_at_end, filed)
 
 
 def _time_rules(case: _Case, stage: str) -> list[str]:
