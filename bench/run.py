@@ -16,6 +16,7 @@ printed with the load average, and other work on the machine slows them.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import sys
 import time
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     report_runs = 3  # reports, exports: seconds each (a city's monthly PDF most of a minute)
     started = time.perf_counter()
     chosen = scenarios.build(args.runs, report_runs, 2, set(args.only) if args.only else None)
+    # What is loaded by now stays out of the garbage collector's passes, as in the production stack's
+    # web and worker processes (deploy/gunicorn.conf.py pre_fork, leagueadmin/celery.py).
+    gc.freeze()
     if args.profile:
         for scenario in chosen:
             print(scenarios.profile(scenario))

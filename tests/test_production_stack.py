@@ -7,6 +7,7 @@ the start script's refusals, and the load test's reading of the real pages.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import subprocess
@@ -178,6 +179,19 @@ def test_gunicorn_settings_from_the_environment(monkeypatch):
 def test_gunicorn_refuses_an_unclear_worker_count(monkeypatch, value):
     with pytest.raises(ValueError, match="WEB_CONCURRENCY must be a positive whole number"):
         load_gunicorn_config(monkeypatch, WEB_CONCURRENCY=value)
+
+
+def test_web_and_worker_processes_leave_what_they_loaded_out_of_collections(monkeypatch):
+    from leagueadmin.celery import freeze_loaded_objects
+
+    config = load_gunicorn_config(monkeypatch)
+    for freeze in (lambda: config.pre_fork(server=None, worker=None), freeze_loaded_objects):
+        assert gc.get_freeze_count() == 0
+        try:
+            freeze()
+            assert gc.get_freeze_count() > 10_000  # Django and the apps, loaded by now
+        finally:
+            gc.unfreeze()
 
 
 def test_gunicorn_accepts_the_configuration_and_loads_the_application():
