@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Static files straight from the WSGI process, before sessions and the rest (deploy/, docs/performance.md).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right after SessionMiddleware: it sees the session as the view and the middleware below left it.
+    "branches.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,10 +137,10 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
 LOGIN_LOCKOUT_DURATION = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 
-# Sessions end after 30 idle minutes (the cookie age is renewed on every request) and after
-# 12 hours in all (branches.middleware.SessionLifetimeMiddleware).
+# Sessions end after 30 idle minutes (activity renews the session's and its cookie's expiry, at most
+# once a minute: branches.middleware.SessionRenewalMiddleware, rather than SESSION_SAVE_EVERY_REQUEST's
+# write per page) and after 12 hours in all (branches.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIFETIME = timedelta(seconds=env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = strict_bool("SECURE_COOKIES", default=False)

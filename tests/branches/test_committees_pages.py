@@ -366,6 +366,7 @@ def test_the_lists_take_as_many_queries_for_many_committees_as_for_few(
     login(people["county_staff"])
     url = reverse(url_name)
     _branches(tree, 2)
+    client.get(url)  # the session's first renewal (a write) out of the count
     few = _queries(client, url)
     _branches(tree, 24)
     assert _queries(client, url) == few
@@ -457,6 +458,7 @@ def test_a_committee_s_pages_take_as_many_queries_for_a_large_committee_as_for_a
     unit = tree["township_a"]
     url = reverse(url_name, kwargs={"pk": unit.pk})
     login(people["county_staff"])
+    client.get(url)  # the session's first renewal (a write) out of the count
     small = _queries(client, url)
     term = CommitteeTerm.objects.current().get(organization=unit)
     for i in range(8):

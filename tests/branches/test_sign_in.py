@@ -4,14 +4,18 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from branches import account_services as services
+from branches.middleware import SESSION_RENEWAL_SECONDS
 from branches.models import LoginEvent
 from tests.conftest import PASSWORD
 
@@ -129,6 +133,60 @@ def test_an_idle_session_ends_after_thirty_minutes_and_activity_renews_it(client
         clock.shift(timedelta(minutes=29))
         assert is_signed_in(client)
         clock.shift(timedelta(minutes=31))
+        assert not is_signed_in(client)
+
+
+def _session_updates(client) -> tuple[list[str], object]:
+    """The django_session UPDATEs of one page, and the response."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+    return updates, response
+
+
+def test_a_page_soon_after_the_last_renewal_does_not_write_the_session(client, people):
+    with time_machine.travel("2026-03-02 08:00 +0800", tick=False) as clock:
+        sign_in(client, "secretary_a1", PASSWORD)
+        signed_in_at = timezone.now()
+        clock.shift(timedelta(seconds=SESSION_RENEWAL_SECONDS - 1))
+        updates, response = _session_updates(client)
+        assert updates == []
+        assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie keeps its expiry too
+        session = Session.objects.get(session_key=client.session.session_key)
+        assert session.expire_date == signed_in_at + timedelta(minutes=30)
+
+
+def test_a_page_after_the_renewal_interval_renews_the_session_and_its_cookie(client, people):
+    with time_machine.travel("2026-03-02 08:00 +0800", tick=False) as clock:
+        sign_in(client, "secretary_a1", PASSWORD)
+        clock.shift(timedelta(seconds=SESSION_RENEWAL_SECONDS))
+        updates, response = _session_updates(client)
+        assert len(updates) == 1
+        assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 30 * 60
+        session = Session.objects.get(session_key=client.session.session_key)
+        assert session.expire_date == timezone.now() + timedelta(minutes=30)
+        clock.shift(timedelta(seconds=1))
+        assert _session_updates(client)[0] == []  # renewed just now
+
+
+def test_pages_that_do_not_renew_the_session_do_not_extend_it(client, people):
+    with time_machine.travel("2026-03-02 08:00 +0800", tick=False) as clock:
+        sign_in(client, "secretary_a1", PASSWORD)
+        clock.shift(timedelta(seconds=SESSION_RENEWAL_SECONDS - 1))
+        assert is_signed_in(client)  # too soon to renew: the session still ends at 08:30
+        clock.shift(timedelta(minutes=30, seconds=-(SESSION_RENEWAL_SECONDS - 1)))
+        assert not is_signed_in(client)
+
+
+def test_a_short_idle_limit_renews_active_sessions_more_often(client, people, settings):
+    settings.SESSION_COOKIE_AGE = 60
+    with time_machine.travel("2026-03-02 08:00 +0800", tick=False) as clock:
+        sign_in(client, "secretary_a1", PASSWORD)
+        for _ in range(5):  # active every 50 seconds: each page renews the session
+            clock.shift(timedelta(seconds=50))
+            assert is_signed_in(client)
+        clock.shift(timedelta(seconds=61))
         assert not is_signed_in(client)
 
 
