@@ -29,9 +29,12 @@ from reports.models import Report, ReportKind, ReportStatus
 from reports.periods import QUARTER, Period
 from reports.quarterly import build_quarterly
 from tests.conftest import make_member, valid_id_number
+from tests.reports import live_fixtures
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.get_fixed_timezone(8 * 60))  # a Monday of 2026-Q4
 Q4 = Period(QUARTER, 2026, 4)
+
+queue = live_fixtures.queue  # the fixture, shared by name
 
 
 @pytest.fixture(autouse=True)
@@ -67,31 +70,6 @@ def members(tree):
 def staff(client, people, members):
     client.force_login(people["county_staff"])
     return client
-
-
-class Queue:
-    """The refresh tasks the views queued, held as a broker holds them (the tests' Celery is not eager,
-    and nothing may reach the broker of var/)."""
-
-    def __init__(self) -> None:
-        self.held: list[list] = []
-
-    def run(self) -> list[str]:
-        """Run every task held, as a worker would (Task.apply: in this process, exceptions raised)."""
-        held, self.held = self.held, []
-        return [tasks.refresh_live_figures.apply(args=arguments).get() for arguments in held]
-
-
-@pytest.fixture
-def queue(monkeypatch) -> Queue:
-    queue = Queue()
-
-    def apply_async(args, **options):
-        assert options == {"retry": False}  # a broker away must not hold the request up
-        queue.held.append(args)
-
-    monkeypatch.setattr(tasks.refresh_live_figures, "apply_async", apply_async)
-    return queue
 
 
 def dashboard(unit, period: str = "") -> str:

@@ -1,0 +1,57 @@
+"""The statistics dashboard after a change, through a real browser (reports/cache.py): the page shows
+the figures kept, says they are being updated, and once the worker has computed the new ones it
+reloads by itself (static/js/live-figures.js polling reports:unit-live). The refresh task is held as
+a broker holds it and run by the test, as a worker would, while the page polls."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from members import services as member_services
+from tests.browser import test_journeys
+from tests.browser.test_journeys import sign_in
+from tests.conftest import make_member, valid_id_number
+from tests.reports import live_fixtures
+
+browser, device, page = test_journeys.browser, test_journeys.device, test_journeys.page
+queue = live_fixtures.queue
+
+
+def test_the_dashboard_picks_up_the_new_figures_by_itself(
+    transactional_db,
+    live_server,
+    tree,
+    people,
+    queue,
+    browser,
+    page: Page,
+):
+    county = tree["county"]
+    make_member(tree["branch_a1"], "甲", joined_on=date(2020, 5, 4))
+    url = live_server.url + reverse("reports:unit", args=[county.pk])
+    sign_in(page, live_server.url, people["county_staff"].username)
+    page.goto(url)
+    expect(page.get_by_test_id("computed-at")).to_be_visible()
+    expect(page.get_by_test_id("updating")).to_have_count(0)
+
+    member_services.member_create(
+        actor=people["secretary_a1"],
+        branch=tree["branch_a1"],
+        id_number=valid_id_number(date(2005, 3, 1)),
+        name="新团员",
+        education="senior",
+        occupation="student",
+        joined_on=date(2020, 5, 4),
+    )
+    page.goto(url)
+    updating = page.get_by_test_id("updating")
+    expect(updating).to_be_visible()
+    assert len(queue.held) == 1
+
+    assert queue.run() == ["computed"]
+    expect(page.get_by_test_id("updating")).to_have_count(0, timeout=10_000)  # reloaded by the script
+    assert page.url == url and not queue.held
+    assert page.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"
