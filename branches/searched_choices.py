@@ -84,9 +84,8 @@ class SearchedKind:
 
     def as_choice(self, row: Model) -> dict[str, str]:
         """A row as static/js/unit-search.js reads it: value and label, and the search fields."""
-        return {"value": str(row.pk), "text": self.label(row)} | {
-            field: str(getattr(row, field)) for field in {*self.search_fields, self.sort_field}
-        }
+        fields = dict.fromkeys((*self.search_fields, self.sort_field))
+        return {"value": str(row.pk), "text": self.label(row)} | {field: str(getattr(row, field)) for field in fields}
 
 
 class EmptyChoiceIterator(ModelChoiceIterator):
