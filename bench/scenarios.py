@@ -577,6 +577,12 @@ def build(runs: int = 20, report_runs: int = 3, import_runs: int = 2, only: set[
             "statistics dashboard (reports:unit, county)", get(staff, f"/reports/unit/{county.pk}/"), runs, "reports"
         ),
         Scenario(
+            "statistics dashboard: its status, polled while updating",
+            get(staff, f"/reports/unit/{county.pk}/live/", {"period": Period.containing(QUARTER, today).key}),
+            runs,
+            "reports",
+        ),
+        Scenario(
             "statistics dashboard: first view after a change",
             after_a_change,
             runs,
