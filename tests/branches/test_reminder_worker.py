@@ -24,7 +24,8 @@ from tests.conftest import make_member
 from tests.test_celery_runtimes import stop, wait_for_result
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-ISOLATED_REDIS_DB = 15  # the test's own Redis database, emptied afterwards
+# The worker's settings: the project's, with the Redis keys under the prefix given in its environment.
+WORKER_SETTINGS = "tests.branches.prefixed_celery_settings"
 
 
 def _redis_url() -> str:
@@ -33,7 +34,7 @@ def _redis_url() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run this test on PostgreSQL and Redis.")
         pytest.skip("needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
-    return url.rsplit("/", 1)[0] + f"/{ISOLATED_REDIS_DB}"
+    return url
 
 
 def _database_url() -> str:
@@ -42,16 +43,31 @@ def _database_url() -> str:
     return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def test_a_real_worker_sends_each_reminder_once(transactional_db, tree, people, tmp_path):
+def test_a_real_worker_sends_each_reminder_once(transactional_db, tree, people, tmp_path, worker_id):
     redis_url = _redis_url()
+    # Every key of this run (the worker's and the probe's) under its own prefix: another pytest-xdist
+    # worker running this test, or another user of the Redis database, neither takes nor sees them.
+    prefix = f"test-reminder-worker:{worker_id}:{uuid.uuid4().hex}:"
     member = make_member(tree["branch_a1"], "转接人")
     transfer = transfer_request(actor=people["secretary_a1"], member=member, to_unit=tree["branch_b1"])
     Transfer.objects.filter(pk=transfer.pk).update(expires_on=timezone.localdate() + timedelta(days=1))
 
     queue = f"probe-{uuid.uuid4().hex}"
     probe = Celery("probe", set_as_current=False)
-    probe.conf.update(broker_url=redis_url, result_backend=redis_url)
-    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=_database_url(), VAR_DIR=str(tmp_path))
+    probe.conf.update(
+        broker_url=redis_url,
+        result_backend=redis_url,
+        broker_transport_options={"global_keyprefix": prefix},
+        result_backend_transport_options={"global_keyprefix": prefix},
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=WORKER_SETTINGS,
+        TEST_REDIS_KEY_PREFIX=prefix,
+        REDIS_URL=redis_url,
+        DATABASE_URL=_database_url(),
+        VAR_DIR=str(tmp_path),
+    )
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
@@ -73,4 +89,7 @@ def test_a_real_worker_sends_each_reminder_once(transactional_db, tree, people, 
     finally:
         stop(worker)
         probe.close()
-        redis.Redis.from_url(redis_url).flushdb()
+        store = redis.Redis.from_url(redis_url)
+        own_keys = list(store.scan_iter(match=f"{prefix}*"))
+        if own_keys:
+            store.delete(*own_keys)
