@@ -305,3 +305,20 @@ def test_a_unit_paired_with_another_county_s_party_organization_is_refused(clien
     assert response.status_code == 302
     unit.refresh_from_db()
     assert unit.party_organization == tree["party_a"]
+
+
+@pytest.mark.parametrize("value", ["x", "999999999", "-1"])
+def test_an_unknown_value_is_refused_with_the_same_message(client, tree, people, login, value):
+    login(people["county_staff"])
+    posts = [
+        (grant_url(people), {"party_organization": value, "deputy_for": value}),
+        (
+            reverse("branches:role-hand-over", kwargs={"pk": people["secretary_a1"].roles.get().pk}),
+            {"successor": value},
+        ),
+        (reverse("branches:unit-edit", kwargs={"pk": tree["township_b"].pk}), {"party_organization": value}),
+    ]
+    for url, data in posts:
+        errors = client.post(url, data).context["form"].errors
+        for name in data:
+            assert errors[name] == [REFUSED_ACCOUNT if name in {"deputy_for", "successor"} else REFUSED_PARTY]
