@@ -7,8 +7,8 @@ turns its <select> into a search box fed by its kind's endpoint. The design, in 
 - A *kind* (a SearchedKind: units in unit_search, Party organizations in party_search, accounts in
   account_search) says how its model is searched, labelled and sent, and which *purposes* it knows.
 - A *purpose* names one picker's offer, e.g. "roles" or "successor:<account pk>"; the kind maps it,
-  for the user asking, to the queryset the picker's form validates against, through the same
-  function. The client never names a scope: an unknown purpose, or an object the user may not see,
+  for the user asking, to the queryset the picker's form validates against, by the function the
+  form's queryset comes from (role_units, pairing_candidates, …). The client never names a scope: an unknown purpose, or an object the user may not see,
   is 404; a picker the user may not use at all is 403, as its page is.
 - One view (views.searched_choices) serves every kind, at one URL per kind (branches:unit-choices,
   branches:party-organization-choices, branches:account-choices), so that a purpose names one kind's
