@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -28,21 +29,6 @@ from tests.branches.test_activities_completeness import elect_committee
 from tests.conftest import make_member
 
 
-@pytest.fixture(autouse=True)
-def attachments_storage(settings, tmp_path, monkeypatch):
-    """Attachments go to a throw-away folder."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "attachments", "base_url": None},
-        },
-    }
-    # A FileField resolves its storage callable once, when the model class is built: follow the setting.
-    monkeypatch.setattr(ActivityAttachment._meta.get_field("file"), "storage", storages["attachments"])
-    return tmp_path / "attachments"
-
-
 def image_file(name: str = "photo.jpg", image_format: str = "JPEG") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, image_format)
@@ -54,7 +40,9 @@ def pdf_file(name: str = "纪要.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf")
 
 
-def stored_files(folder) -> list:
+def stored_files() -> list[Path]:
+    """The attachments on disk: in the test's own folder (tests/conftest.py)."""
+    folder = Path(storages["attachments"].location)
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
@@ -95,13 +83,13 @@ def record(people, tree, roster, *, files=(), **overrides) -> Activity:
 # --- the service ---------------------------------------------------------------------------------
 
 
-def test_a_secretary_records_an_activity_with_attendance_and_files(tree, people, roster, attachments_storage):
+def test_a_secretary_records_an_activity_with_attendance_and_files(tree, people, roster):
     activity = record(people, tree, roster, files=[image_file(), pdf_file()], votes_for=2, votes_against=0)
     assert (activity.present_count, activity.absent_count) == (2, 1)
     absent = Attendance.objects.get(activity=activity, present=False)
     assert (absent.member, absent.absence_reason) == (roster["wang"], "外出务工")
     assert sorted(activity.attachments.values_list("content_type", flat=True)) == ["application/pdf", "image/jpeg"]
-    assert len(stored_files(attachments_storage)) == 2
+    assert len(stored_files()) == 2
     created = LogEntry.objects.get_for_object(activity).filter(action=LogEntry.Action.CREATE).get()
     assert created.actor == people["secretary_a1"]
     assert created.changes_dict["present_count"][1] == 2
@@ -151,21 +139,21 @@ def test_someone_outside_the_branch_cannot_be_on_the_attendance(tree, people, ro
     ],
     ids=["program-named-jpg", "html", "empty", "truncated-png", "gif"],
 )
-def test_files_are_judged_by_their_content_and_nothing_is_saved(tree, people, roster, attachments_storage, upload):
+def test_files_are_judged_by_their_content_and_nothing_is_saved(tree, people, roster, upload):
     with pytest.raises(ValidationError) as refused:
         record(people, tree, roster, files=[image_file(), upload])
     assert "files" in refused.value.error_dict
     assert not Activity.objects.exists() and not ActivityAttachment.objects.exists()
-    assert stored_files(attachments_storage) == []
+    assert stored_files() == []
 
 
-def test_files_over_the_size_limit_are_refused(tree, people, roster, settings, attachments_storage):
+def test_files_over_the_size_limit_are_refused(tree, people, roster, settings):
     settings.ATTACHMENT_MAX_BYTES = 100
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * 200, "application/pdf")
     with pytest.raises(ValidationError):
         record(people, tree, roster, files=[big])
     assert not Activity.objects.exists()
-    assert stored_files(attachments_storage) == []
+    assert stored_files() == []
 
 
 def test_at_most_ten_attachments(tree, people, roster):
@@ -177,7 +165,7 @@ def test_at_most_ten_attachments(tree, people, roster):
     assert activity.attachments.count() == 9
 
 
-def test_a_failed_write_leaves_no_file_behind(tree, people, roster, attachments_storage, monkeypatch):
+def test_a_failed_write_leaves_no_file_behind(tree, people, roster, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("database went away")
 
@@ -185,7 +173,7 @@ def test_a_failed_write_leaves_no_file_behind(tree, people, roster, attachments_
     with pytest.raises(RuntimeError):
         record(people, tree, roster, files=[image_file()])
     assert not Activity.objects.exists()
-    assert stored_files(attachments_storage) == []
+    assert stored_files() == []
 
 
 @pytest.mark.parametrize(
@@ -293,14 +281,14 @@ def test_a_member_who_left_stays_on_an_old_record(tree, people, roster):
 
 
 def test_removing_an_attachment_is_audited_and_deletes_the_file(
-    tree, people, roster, attachments_storage, django_capture_on_commit_callbacks
+    tree, people, roster, django_capture_on_commit_callbacks
 ):
     activity = record(people, tree, roster, files=[image_file("合影.jpg")])
     attachment = activity.attachments.get()
     with django_capture_on_commit_callbacks(execute=True):
         services.activity_attachment_remove(attachment=attachment, actor=people["secretary_a1"])
     assert not ActivityAttachment.objects.exists()
-    assert stored_files(attachments_storage) == []
+    assert stored_files() == []
     entry = LogEntry.objects.get_for_object(activity).order_by("-pk").first()
     assert entry.changes_dict["attachments"] == ["合影.jpg", ""]
 
@@ -376,13 +364,13 @@ def test_the_form_refuses_an_attendee_from_another_branch(client, tree, people, 
     assert not Activity.objects.exists()
 
 
-def test_the_form_refuses_a_bad_file_with_nothing_saved(client, tree, people, roster, login, attachments_storage):
+def test_the_form_refuses_a_bad_file_with_nothing_saved(client, tree, people, roster, login):
     url = reverse("branches:activity-create", kwargs={"pk": tree["branch_a1"].pk})
     bad = SimpleUploadedFile("合影.jpg", b"not a photo at all", "image/jpeg")
     response = login(people["secretary_a1"]).post(url, form_post(roster, files=[bad]))
     assert response.status_code == 200
     assert "合影.jpg" in response.content.decode()
-    assert not Activity.objects.exists() and stored_files(attachments_storage) == []
+    assert not Activity.objects.exists() and stored_files() == []
 
 
 def test_editing_through_the_form_lists_the_record_and_offers_the_others(client, tree, people, roster, login):
@@ -504,9 +492,9 @@ def test_an_attachment_is_served_to_those_in_scope_only(client, tree, people, ro
         assert response.status_code == 404, persona
 
 
-def test_a_file_missing_on_disk_is_not_found(client, tree, people, roster, login, attachments_storage):
+def test_a_file_missing_on_disk_is_not_found(client, tree, people, roster, login):
     activity = record(people, tree, roster, files=[pdf_file()])
-    for path in stored_files(attachments_storage):
+    for path in stored_files():
         path.unlink()
     url = reverse("branches:attachment", kwargs={"pk": activity.attachments.get().pk})
     assert login(people["secretary_a1"]).get(url).status_code == 404
@@ -644,7 +632,7 @@ def png_of(width: int, height: int, name: str = "bomb.png") -> SimpleUploadedFil
     return SimpleUploadedFile(name, content, "image/png")
 
 
-def test_a_decompression_bomb_is_refused_with_a_message(client, tree, people, roster, login, attachments_storage):
+def test_a_decompression_bomb_is_refused_with_a_message(client, tree, people, roster, login):
     bomb = png_of(20000, 20000)
     assert len(bomb) < 100_000  # 400 megapixels in a few dozen kilobytes
     with pytest.raises(ValidationError) as refused:
@@ -655,16 +643,16 @@ def test_a_decompression_bomb_is_refused_with_a_message(client, tree, people, ro
     response = login(people["secretary_a1"]).post(url, form_post(roster, files=[bomb]))
     assert response.status_code == 200
     assert "bomb.png" in response.content.decode() and "万像素" in response.content.decode()
-    assert not Activity.objects.exists() and stored_files(attachments_storage) == []
+    assert not Activity.objects.exists() and stored_files() == []
 
 
 def test_an_image_over_the_pixel_cap_is_refused_before_it_is_decoded(tree, people, roster, monkeypatch):
     """Over 50 megapixels but under Pillow's own limit: refused by ours, without decoding."""
-    monkeypatch.setattr(Image.Image, "verify", lambda self: pytest.fail("decoded"))
-    with pytest.raises(ValidationError) as refused:
-        record(people, tree, roster, files=[png_of(8000, 7000, "huge.png")])
+    with monkeypatch.context() as patched:
+        patched.setattr(Image.Image, "verify", lambda self: pytest.fail("decoded"))
+        with pytest.raises(ValidationError) as refused:
+            record(people, tree, roster, files=[png_of(8000, 7000, "huge.png")])
     assert "huge.png" in refused.value.messages[0] and "50" in refused.value.messages[0]
-    monkeypatch.undo()
     assert record(people, tree, roster, files=[png_of(7000, 7000, "big.png")]).attachments.count() == 1
 
 
@@ -688,7 +676,7 @@ def test_files_are_checked_once_per_upload(client, tree, people, roster, login, 
 
 
 @pytest.mark.parametrize("change", ["update", "attach"])
-def test_a_failed_change_leaves_no_file_behind(tree, people, roster, attachments_storage, monkeypatch, change):
+def test_a_failed_change_leaves_no_file_behind(tree, people, roster, monkeypatch, change):
     activity = record(people, tree, roster)
 
     def fail(*args, **kwargs):
@@ -703,7 +691,7 @@ def test_a_failed_change_leaves_no_file_behind(tree, people, roster, attachments
         else:
             services.activity_attachments_add(activity=activity, actor=people["secretary_a1"], files=[pdf_file()])
     assert not ActivityAttachment.objects.exists()
-    assert stored_files(attachments_storage) == []
+    assert stored_files() == []
 
 
 # --- a secretary of two branches --------------------------------------------------------------

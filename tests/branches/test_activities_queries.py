@@ -15,7 +15,7 @@ from branches.demo import seed_county, seed_demo_accounts
 from branches.demo_activities import seed_activities
 from branches.models import Activity, ActivityKind, Organization, User
 from members.demo import seed_members
-from tests.branches.test_activities import attachments_storage, image_file, pdf_file  # noqa: F401  (fixture)
+from tests.branches.test_activities import image_file, pdf_file
 from tests.conftest import make_member
 
 

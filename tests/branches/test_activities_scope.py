@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from branches import activity_services as services
 from branches.models import ActivityKind, ThemedDayTopic
-from tests.branches.test_activities import attachments_storage, pdf_file  # noqa: F401  (fixture, helper)
+from tests.branches.test_activities import pdf_file
 from tests.branches.test_scope_matrix import PERSONAS, expect
 from tests.conftest import make_member
 

@@ -16,7 +16,6 @@ from branches import activity_services as services
 from branches.activity_selectors import branch_completeness, month_calendar, topic_recording_counts
 from branches.models import Activity, ActivityKind, Organization, ThemedDayTopic
 from tests.branches.test_activities import (  # noqa: F401  (fixtures)
-    attachments_storage,
     data,
     image_file,
     record,

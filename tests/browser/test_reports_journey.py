@@ -31,7 +31,6 @@ from reports.periods import MONTH, QUARTER, Period
 from tests.browser import test_journeys
 from tests.browser.test_journeys import PHONE, screenshot, sign_in
 from tests.promotion.staff_helpers import handed_over_case
-from tests.reports.archive_fixtures import report_storage  # noqa: F401  (generated files in a temporary folder)
 from tests.reports.monthly_data import hand_over, history
 
 # The fixtures of test_journeys, shared by name (pytest finds fixtures in the module's namespace).

@@ -1,5 +1,6 @@
-"""Fixtures of the archive tests (test_archive*, test_schedule*, test_intake*): a private storage in
-a temporary folder, Celery tasks run in the test, and a small report builder counting live members.
+"""Fixtures of the archive tests (test_archive*, test_schedule*, test_intake*): Celery tasks run in the
+test, and a small report builder counting live members. (Generated files go to the test's own folder:
+tests/conftest.py.)
 
 Import the fixtures into a test module: `from tests.reports.archive_fixtures import *  # noqa: F403`.
 """
@@ -7,24 +8,13 @@ Import the fixtures into a test module: `from tests.reports.archive_fixtures imp
 from __future__ import annotations
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from branches.models import Organization, PartyOrganization
 from reports.document import Chart, Figure, ReportDocument, Section, Series, Table
-from reports.models import Report
 from reports.pdf import render_pdf as real_render_pdf  # the real one: tests replace it
 
-__all__ = ["eager", "live_builder", "quick_pdf", "real_pdf", "report_storage", "sample_document"]
-
-
-@pytest.fixture(autouse=True)
-def report_storage(tmp_path, monkeypatch):
-    """Generated files go to a temporary folder (the fields' storage is fixed when models load)."""
-    storage = FileSystemStorage(location=tmp_path / "reports")
-    for name in ("pdf", "xlsx"):
-        monkeypatch.setattr(Report._meta.get_field(name), "storage", storage)
-    return storage
+__all__ = ["eager", "live_builder", "quick_pdf", "real_pdf", "sample_document"]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
@@ -40,8 +41,9 @@ def _clock():
         yield
 
 
-def stored_files(storage) -> list[str]:
-    root = pathlib.Path(storage.location)
+def stored_files() -> list[str]:
+    """The generated files on disk: in the test's own folder (tests/conftest.py)."""
+    root = pathlib.Path(storages["reports"].location)
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
@@ -124,14 +126,14 @@ def test_two_people_asking_at_the_same_moment_get_one_row_and_one_task(transacti
 
 
 def test_the_task_makes_the_files_and_tells_the_requester(
-    tree, people, eager, live_builder, report_storage, real_pdf, django_capture_on_commit_callbacks
+    tree, people, eager, live_builder, real_pdf, django_capture_on_commit_callbacks
 ):
     make_member(tree["branch_a1"], "甲")
     report = generate(django_capture_on_commit_callbacks, tree["county"], people["county_staff"])
     assert (report.status, report.progress, report.message) == ("done", 100, "")
     assert report.generated_at is not None and report.frozen_at is not None  # Q3 has closed
     assert report.document["sections"][0]["figures"][0]["value"] == 1
-    assert report_storage.exists(report.pdf.name) and report_storage.exists(report.xlsx.name)
+    assert storages["reports"].exists(report.pdf.name) and storages["reports"].exists(report.xlsx.name)
     assert report.pdf.read().startswith(b"%PDF")
     (note,) = Notification.objects.filter(recipient=people["county_staff"])
     assert note.kind == NotificationKind.REPORTS
@@ -162,16 +164,16 @@ def test_progress_is_written_in_steps_not_per_section(tree, people, live_builder
 
 
 def test_regenerating_replaces_the_files_in_the_same_row(
-    tree, people, eager, live_builder, report_storage, django_capture_on_commit_callbacks
+    tree, people, eager, live_builder, django_capture_on_commit_callbacks
 ):
     first = generate(django_capture_on_commit_callbacks, tree["township_a"], people["township_a_staff"])
     old_pdf, old_xlsx = first.pdf.name, first.xlsx.name
     second = generate(django_capture_on_commit_callbacks, tree["township_a"], people["county_staff"])
     assert second.pk == first.pk and Report.objects.count() == 1
     assert second.pdf.name != old_pdf and second.xlsx.name != old_xlsx
-    assert not report_storage.exists(old_pdf) and not report_storage.exists(old_xlsx)
-    assert report_storage.exists(second.pdf.name) and report_storage.exists(second.xlsx.name)
-    assert sorted(stored_files(report_storage)) == sorted([second.pdf.name, second.xlsx.name])
+    assert not storages["reports"].exists(old_pdf) and not storages["reports"].exists(old_xlsx)
+    assert storages["reports"].exists(second.pdf.name) and storages["reports"].exists(second.xlsx.name)
+    assert sorted(stored_files()) == sorted([second.pdf.name, second.xlsx.name])
     assert second.requested_by == people["county_staff"]
     assert live_builder.calls == 1  # Q3 is closed: the second generation re-rendered the frozen figures
 
@@ -230,22 +232,22 @@ def test_a_run_abandoned_by_a_dead_worker_is_taken_up_again(
     assert tasks.generate_report(report.pk) == "done"
 
 
-def test_a_failure_ends_failed_with_a_message_and_no_files(tree, people, live_builder, report_storage):
+def test_a_failure_ends_failed_with_a_message_and_no_files(tree, people, live_builder):
     live_builder.fail_with = RuntimeError("boom")
     report = ask(tree["county"], people["county_staff"])
     assert tasks.generate_report(report.pk) == "failed"
     report.refresh_from_db()
     assert report.status == "failed"
     assert "无法生成" in report.message  # in Chinese, the site's language
-    assert not report.pdf.name and stored_files(report_storage) == []
+    assert not report.pdf.name and stored_files() == []
 
 
-def test_a_rendering_failure_leaves_no_file_behind(tree, people, live_builder, report_storage, monkeypatch):
+def test_a_rendering_failure_leaves_no_file_behind(tree, people, live_builder, monkeypatch):
     monkeypatch.setattr("reports.xlsx.render_xlsx", lambda document: 1 / 0)
     report = ask(tree["county"], people["county_staff"])
     assert tasks.generate_report(report.pk) == "failed"
     assert Report.objects.get(pk=report.pk).status == "failed"
-    assert stored_files(report_storage) == []
+    assert stored_files() == []
 
 
 def test_a_lost_database_connection_queues_the_report_again_for_the_retry(tree, people, live_builder):
@@ -292,10 +294,10 @@ def test_a_database_outage_that_also_stops_marking_the_row_is_retried_on_that_ro
 
 @pytest.mark.parametrize("meanwhile", [{"document_title": "更正后"}, {"frozen_at": None}])
 def test_frozen_figures_changed_while_their_files_are_rendered_are_rendered_again(
-    tree, people, live_builder, report_storage, monkeypatch, django_capture_on_commit_callbacks, meanwhile
+    tree, people, live_builder, monkeypatch, django_capture_on_commit_callbacks, meanwhile
 ):
     report = done_report(tree, people)  # frozen
-    first_files = sorted(stored_files(report_storage))
+    first_files = sorted(stored_files())
     ask(tree["county"], people["county_staff"])  # regenerate: the frozen figures are rendered again
 
     def correcting(document):
@@ -311,7 +313,7 @@ def test_frozen_figures_changed_while_their_files_are_rendered_are_rendered_agai
         assert tasks.generate_report(report.pk) == "superseded"
     row = Report.objects.get(pk=report.pk)
     assert row.status == "queued" and len(queued) == 1  # queued again with its task, not left "running"
-    assert sorted(stored_files(report_storage)) == first_files  # this run's files are gone
+    assert sorted(stored_files()) == first_files  # this run's files are gone
     monkeypatch.setattr("reports.xlsx.render_xlsx", render_xlsx)
     assert tasks.generate_report(report.pk) == "done"
     row.refresh_from_db()
@@ -321,19 +323,19 @@ def test_frozen_figures_changed_while_their_files_are_rendered_are_rendered_agai
 
 
 def test_files_left_by_a_worker_that_died_before_committing_are_swept_next_time(
-    tree, people, live_builder, report_storage, django_capture_on_commit_callbacks
+    tree, people, live_builder, django_capture_on_commit_callbacks
 ):
     report = done_report(tree, people)
     folder = posixpath.dirname(report.pdf.name)
     # A worker saved these and died before its commit: the row still names the files before them.
     for name in [f"report-{report.pk}-2026-Q3.pdf", f"report-{report.pk}-2026-Q3_k3Xq9Zs.xlsx"]:
-        report_storage.save(f"{folder}/{name}", ContentFile(b"orphan"))
-    another = report_storage.save(f"{folder}/report-{report.pk}0-2026-Q3.pdf", ContentFile(b"another report's"))
+        storages["reports"].save(f"{folder}/{name}", ContentFile(b"orphan"))
+    another = storages["reports"].save(f"{folder}/report-{report.pk}0-2026-Q3.pdf", ContentFile(b"another report's"))
     ask(tree["county"], people["county_staff"])
     with django_capture_on_commit_callbacks(execute=True):  # the replaced files go after the commit
         assert tasks.generate_report(report.pk) == "done"
     report.refresh_from_db()
-    assert sorted(stored_files(report_storage)) == sorted([report.pdf.name, report.xlsx.name, another])
+    assert sorted(stored_files()) == sorted([report.pdf.name, report.xlsx.name, another])
 
 
 # --- freezing after the grace -------------------------------------------------------------------------
