@@ -118,29 +118,30 @@ def replay(queries: list[dict], runs: int = 5) -> float | None:
     return statistics.median(times[1:])
 
 
-def measure(scenario: Scenario, overhead: tuple[float, float], load_average: Callable[[], str]) -> Result:
-    def once() -> tuple[float, int]:
-        """Seconds the run took and the queries of its precondition, which are neither timed nor
-        counted (a write scenario's rollback is timed, as it always was)."""
-        started = time.perf_counter()
-        if not scenario.writes:
+def run_once(scenario: Scenario) -> tuple[float, int]:
+    """Run a scenario once: the seconds it took and the queries of its precondition, which are neither
+    timed nor counted (a write scenario's rollback is timed, as it always was)."""
+    started = time.perf_counter()
+    if not scenario.writes:
+        scenario.run()
+        return time.perf_counter() - started, 0
+    untimed = 0
+    try:
+        with transaction.atomic():
+            if scenario.before is not None:
+                scenario.before()
+                untimed = len(connection.queries_log)
+                started = time.perf_counter()
             scenario.run()
-            return time.perf_counter() - started, 0
-        untimed = 0
-        try:
-            with transaction.atomic():
-                if scenario.before is not None:
-                    scenario.before()
-                    untimed = len(connection.queries_log)
-                    started = time.perf_counter()
-                scenario.run()
-                raise Rollback
-        except Rollback:
-            return time.perf_counter() - started, untimed
+            raise Rollback
+    except Rollback:
+        return time.perf_counter() - started, untimed
 
+
+def measure(scenario: Scenario, overhead: tuple[float, float], load_average: Callable[[], str]) -> Result:
     try:
         if scenario.warm_up:
-            once()
+            run_once(scenario)
         times, captured = [], []
         # Every query of a run is kept (Django keeps 9,000 by default: an export of 10,000 rows with a
         # query per row would be counted as none).
@@ -150,7 +151,7 @@ def measure(scenario: Scenario, overhead: tuple[float, float], load_average: Cal
         for _ in range(scenario.runs):
             reset_queries()
             with CaptureQueriesContext(connection) as context:
-                elapsed, untimed = once()
+                elapsed, untimed = run_once(scenario)
                 times.append(elapsed)
             captured = context.captured_queries[untimed:]
             query_count = len(captured)
@@ -171,24 +172,28 @@ def profile(scenario: Scenario, top: int = 25) -> str:
     import pstats
 
     if scenario.warm_up:
-        scenario.run()
+        run_once(scenario)  # a write scenario's rolled back
     reset_queries()
     profiler = cProfile.Profile()
-    with CaptureQueriesContext(connection) as context:
-        started = time.perf_counter()
-        profiler.enable()
-        try:
-            if scenario.writes:
-                with transaction.atomic():
-                    if scenario.before is not None:
-                        scenario.before()
-                    scenario.run()
-                    transaction.set_rollback(True)
-            else:
+
+    def profiled() -> tuple[float, CaptureQueriesContext]:
+        with CaptureQueriesContext(connection) as context:
+            started = time.perf_counter()
+            profiler.enable()
+            try:
                 scenario.run()
-        finally:
-            profiler.disable()
-        elapsed = time.perf_counter() - started
+            finally:
+                profiler.disable()
+        return time.perf_counter() - started, context
+
+    if scenario.writes:
+        with transaction.atomic():
+            if scenario.before is not None:
+                scenario.before()
+            elapsed, context = profiled()
+            transaction.set_rollback(True)
+    else:
+        elapsed, context = profiled()
     out = io.StringIO()
     sql_seconds = sum(float(q["time"]) for q in context.captured_queries)
     out.write(f"\n=== {scenario.name}: {elapsed * 1000:.0f} ms under the profiler, {len(context)} queries, ")
