@@ -30,6 +30,8 @@ nothing), keeps them and removes the mark. Should the broker be unreachable, the
 mark computes the figures itself, as it did before the worker took this over: slow, never an error.
 Should the worker be stopped while the broker takes tasks, the mark expires after COMPUTING_SECONDS
 and the next view queues again; the kept figures are shown, saying since when, until the day ends.
+So figures are kept for their key's day (KEEP_SECONDS), not for LIVE_FIGURES_SECONDS: at that age
+they only turn stale, where expiring would make the next view wait for a computation.
 
 With nothing kept — a unit nobody viewed today, or the cache emptied — the view computes the figures
 (a user must see figures; concurrent cold views each compute). Each day's key starts empty, so the
