@@ -132,10 +132,11 @@ def cached_document(kind: str, scope: Scope, period: Period, build: Build) -> Li
         logger.warning("Cached report figures unreadable under %s; computing them", key, exc_info=True)
     try:
         document = build(kind, scope, period)
+        _keep(key, change, started, document)
     finally:
+        # After keeping them: a view or a poll in between would take the old figures for the last.
         if kept is not None:
             _forget(_mark(key))
-    _keep(key, change, started, document)
     return LiveFigures(document, updating=False)
 
 
@@ -150,10 +151,9 @@ def refresh_document(kind: str, scope: Scope, period: Period, build: Build, *, c
         kept = cache.get(key)
         if kept is not None and _fresh(kept, change):
             return False
-        document = build(kind, scope, period)
+        _keep(key, change, started, build(kind, scope, period))
     finally:
-        _forget(_mark(key))
-    _keep(key, change, started, document)
+        _forget(_mark(key))  # after keeping them, as in cached_document
     return True
 
 

@@ -82,6 +82,20 @@ def test_the_refresh_computes_once_run_twice(tree, builds):
     assert kept(tree["county"])["document"]["scope_label"] == tree["county"].name
 
 
+def test_the_mark_goes_once_the_new_figures_are_kept(tree, builds, monkeypatch):
+    """Else a page polling in between would see nothing coming and the old figures, and stop."""
+    kept_when_the_mark_went = []
+    forget = live_cache._forget
+
+    def watched(key):
+        kept_when_the_mark_went.append(kept(tree["county"]))
+        forget(key)
+
+    monkeypatch.setattr(live_cache, "_forget", watched)
+    assert refresh(tree["county"]) == "computed"
+    assert kept_when_the_mark_went[0] is not None
+
+
 def test_the_refresh_keeps_the_figures_in_the_language_of_the_view(tree, builds):
     assert refresh(tree["county"], "en") == "computed"
     assert kept(tree["county"], "zh-hans") is None
