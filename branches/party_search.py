@@ -4,6 +4,8 @@ counties may each have a "中共第一村支部"."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -13,6 +15,9 @@ from branches.models import Organization, OrganizationKind, PartyOrganization, R
 from branches.scope import user_scope
 from branches.searched_choices import SearchedChoiceField, SearchedKind
 from branches.selectors import get_organization_for_user, may_manage_accounts
+
+if TYPE_CHECKING:
+    from promotion.models import PromotionCase
 
 
 def role_party_organizations(actor: User) -> QuerySet[PartyOrganization]:
@@ -42,10 +47,22 @@ def _pairings(user: User, pk: int) -> QuerySet[PartyOrganization]:
     return pairing_candidates(unit)
 
 
+def hand_over_purpose(case: PromotionCase) -> str:
+    """The Party organizations a 推优 case may be handed over to (promotion.hand_over)."""
+    return f"handover:{case.pk}"
+
+
+# promotion builds on branches: its helpers are imported when its picker is asked for.
+def _hand_over(user: User, pk: int) -> QuerySet[PartyOrganization]:
+    from promotion import hand_over
+
+    return hand_over.hand_over_choices(user, hand_over.get_case_to_hand_over(user, pk).branch)
+
+
 class PartyOrganizations(SearchedKind):
     url_name = "branches:party-organization-choices"
     purposes = {"roles": (may_manage_accounts, role_party_organizations)}
-    object_purposes = {"pairing": _pairings}
+    object_purposes = {"pairing": _pairings, "handover": _hand_over}
     search_fields = ("name",)
     sort_field = "name"
     placeholder = gettext_lazy("Type part of a Party organization's name")

@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DateInput
-from branches.models import PartyOrganization
+from branches.models import PartyOrganization, User
+from branches.party_search import SearchedPartyOrganizationField, hand_over_purpose
 from members.models import Member
-from promotion.models import OpinionSource, Track
+from promotion.hand_over import hand_over_choices
+from promotion.models import OpinionSource, PromotionCase, Track
 
 TEXT_ROWS = 4
 
@@ -122,16 +124,19 @@ class CommentForm(forms.Form):
 
 class HandOverForm(forms.Form):
     handed_over_on = forms.DateField(label=_("Handed over on"), widget=DateInput(), initial=timezone.localdate)
-    party_organization = forms.ModelChoiceField(
+    # Searched as the user types: county staff may choose among all of the county's (5,000 in a city).
+    party_organization = SearchedPartyOrganizationField(
         queryset=PartyOrganization.objects.none(),
         label=_("Party organization"),
         required=False,
         help_text=_("The Party organization paired with the branch or with a unit above it, nearest first."),
     )
 
-    def __init__(self, *args, party_organizations: QuerySet[PartyOrganization], **kwargs):
+    def __init__(self, *args, user: User, case: PromotionCase, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["party_organization"].queryset = party_organizations
+        party_organization = self.fields["party_organization"]
+        party_organization.queryset = hand_over_choices(user, case.branch)
+        party_organization.set_purpose(hand_over_purpose(case))
 
 
 class PartyDecisionForm(forms.Form):

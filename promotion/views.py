@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.forms import attach_service_errors
-from branches.models import Organization, PartyOrganization
+from branches.models import Organization
 from branches.unit_search import record_branches
 from members.models import Member
 from promotion import due, pdf, selectors, services, workdays
@@ -215,20 +215,13 @@ def available_actions(case: PromotionCase, transitions: list[str]) -> list[str]:
     ]
 
 
-def _hand_over_choices(user, branch: Organization) -> QuerySet[PartyOrganization]:
-    """The Party organizations offered for the hand-over, as services.case_hand_over allows them: those
-    paired with the branch or the units above it (nearest first); any of the county's for county staff."""
-    if services.can_allow_exception_in(user, branch):
-        return PartyOrganization.objects.visible_to(user).order_by("name", "pk")
-    return services.hand_over_party_organizations(branch)
-
-
 def _action_form(request: HttpRequest, name: str, case: PromotionCase, transitions: list[str]) -> forms.Form:
     data = request.POST if request.method == "POST" else None
     if name == "hand-over":
         return HandOverForm(
             data,
-            party_organizations=_hand_over_choices(request.user, case.branch),
+            user=request.user,
+            case=case,
             initial={"party_organization": services.paired_party_organization(case.branch)},
         )
     if name == "party-decision":

@@ -498,8 +498,9 @@ def test_a_branch_cannot_hand_over_to_an_unrelated_party_organization(tree, peop
     response = login(people["secretary_a1"]).post(
         action_url(approved, "hand-over"), {"handed_over_on": "2026-06-10", "party_organization": tree["party_b"].pk}
     )
-    assert response.status_code == 200
-    assert "选择一个有效的选项" in response.content.decode()
+    assert response.context["form"].errors["party_organization"] == [
+        "此处不能选择这个党组织。请输入党组织名称中的几个字，再从列表中选取。"
+    ]
     assert PromotionCase.objects.get(pk=case.pk).stage == Stage.APPROVED
     login(people["county_staff"]).post(
         action_url(approved, "hand-over"), {"handed_over_on": "2026-06-10", "party_organization": tree["party_b"].pk}
