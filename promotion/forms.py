@@ -129,7 +129,10 @@ class HandOverForm(forms.Form):
         queryset=PartyOrganization.objects.none(),
         label=_("Party organization"),
         required=False,
-        help_text=_("The Party organization paired with the branch or with a unit above it, nearest first."),
+        help_text=_(
+            "The one paired with the branch or with the nearest unit above it, unless you choose another: "
+            "type part of its name."
+        ),
     )
 
     def __init__(self, *args, user: User, case: PromotionCase, **kwargs):

@@ -22,11 +22,12 @@ from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from branches.models import Organization, PartyOrganization
 from members.models import Sanction
 from promotion import services
 from promotion.models import FollowUpReport, PromotionCase, PromotionRound, RoundStage, Stage
 from tests.browser import test_journeys
-from tests.browser.test_journeys import DESKTOP, PHONE, screenshot, sign_in
+from tests.browser.test_journeys import DESKTOP, PHONE, pick_unit, screenshot, sign_in
 from tests.promotion.helpers import eligible_member
 
 # The fixtures of test_journeys, shared by name (pytest finds fixtures in the module's namespace).
@@ -180,11 +181,21 @@ def test_a_round_from_the_preliminary_list_to_the_first_follow_up_report(
     assert "王芳" in text and "推荐优秀团员作为入党积极分子人选登记表" in text
     assert "75.0%" in text  # 6 for of 8 votes cast
 
-    # The hand-over, on today's date, to the Party organization paired above the branch.
+    # The hand-over, on today's date. The branch is paired with its village's Party branch, which the
+    # form starts with; the secretary hands over to the township's Party committee paired above it
+    # instead, found by typing part of its name (the picker sends no list: branches/party_search.py).
+    village_party = PartyOrganization.objects.create(county=tree["county"], name="中共甲一村支部委员会")
+    Organization.objects.filter(pk=branch.pk).update(party_organization=village_party)
     page.get_by_test_id("case-actions").locator('[data-action="hand-over"]').click()
+    expect(page.locator("select[name=party_organization]")).to_have_value(str(village_party.pk))
+    page.locator(".ts-wrapper:has(#id_party_organization-ts-control) .ts-control").click()
+    pick_unit(
+        page, "party_organization", "甲镇", tree["party_a"], tree["county"], "/tmp/journey-promotion-hand-over.png"
+    )
     page.get_by_test_id("action-submit").click()
     page.wait_for_url(base + wang_url)
     expect(page.get_by_test_id("case-stage")).to_have_text(_label(page, Stage.RECOMMENDED))
+    assert PromotionCase.objects.get(pk=cases["王芳"].pk).party_organization == tree["party_a"]
 
     # The first monthly follow-up report: thinking, work, study.
     page.get_by_test_id("case-actions").locator('[data-action="follow-up-report"]').click()
