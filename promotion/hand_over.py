@@ -9,15 +9,17 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from branches.models import Organization, PartyOrganization, User
+from branches.party_search import pairing_candidates
 from promotion import services
 from promotion.models import PromotionCase
 
 
 def hand_over_choices(user: User, branch: Organization) -> QuerySet[PartyOrganization]:
     """The Party organizations offered for the hand-over, as services.case_hand_over allows them: those
-    paired with the branch or the units above it (nearest first); any of the county's for county staff."""
+    paired with the branch or the units above it (nearest first); any of the branch's county's for
+    county staff (not of every county they see, which the service would refuse)."""
     if services.can_allow_exception_in(user, branch):
-        return PartyOrganization.objects.visible_to(user).order_by("name", "pk")
+        return pairing_candidates(branch).order_by("name", "pk")
     return services.hand_over_party_organizations(branch)
 
 

@@ -6,10 +6,12 @@ chosen, whatever the county's number, and refuses any other with the field's mes
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from branches.models import PartyOrganization
+from branches.models import PartyOrganization, Role, RoleAssignment
 from promotion.models import PromotionCase, Stage
 from tests.branches import test_searched_pickers
 from tests.branches.test_searched_pickers import PARTIES, REFUSED_PARTY, parties, results, status
@@ -69,6 +71,18 @@ def test_whoever_may_hand_the_case_over_is_offered_what_the_form_accepts(
     assert sorted(party.name for party in form.fields["party_organization"].queryset) == sorted(offered)
 
 
+def test_county_staff_of_two_counties_are_offered_the_case_s_county_s_only(people, login, approved, other_county):
+    """The service refuses another county's Party organization: the picker does not offer it."""
+    staff = people["county_staff"]
+    RoleAssignment.objects.create(
+        user=staff, role=Role.COUNTY_STAFF, organization=other_county["county"], starts_on=date(2024, 1, 1)
+    )
+    client = login(staff)
+    assert parties(client, "roles", "外县") == ["中共外县一村支部"]  # they see it
+    assert parties(client, purpose(approved), "外县") == []
+    assert sorted(parties(client, purpose(approved))) == sorted([PARTY_A, PARTY_B])
+
+
 def test_the_choices_are_searched_by_part_of_the_name(people, login, approved):
     client = login(people["county_staff"])
     assert parties(client, purpose(approved), "乙镇") == [PARTY_B]
@@ -86,7 +100,8 @@ def test_another_county_s_or_an_unknown_case_is_not_found(people, login, approve
     elsewhere = at_stage(make_case(member, recorder=other_county["secretary"]), Stage.APPROVED)
     client = login(people["county_staff"])
     assert status(client, PARTIES, purpose(elsewhere)) == 404
-    assert status(client, PARTIES, "handover:999999999") == 404
+    for malformed in ["handover:999999999", "handover:", "handover:x", f"handover:{approved.pk}:1", "Handover:1"]:
+        assert status(client, PARTIES, malformed) == 404
     assert status(login(other_county["secretary"]), PARTIES, purpose(elsewhere)) == 200
 
 
