@@ -9,6 +9,7 @@ through fontconfig), as for the recommendation form.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -61,8 +62,24 @@ def render_print_html(document: ReportDocument) -> str:
     )
 
 
+_fonts = threading.local()
+
+
+def _font_config():
+    """WeasyPrint's font configuration, made once a thread (a Pango font map is not to be shared between
+    threads) and kept: a new one each PDF, WeasyPrint's default, reloads fontconfig's configuration and
+    starts a new Pango font map whose fonts and glyph caches are cold again (a worker printing a
+    province's 38 county reports paid that 38 times)."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(document: ReportDocument) -> bytes:
     # Imported here: WeasyPrint loads Pango through cffi, which only the generation needs.
     from weasyprint import HTML
 
-    return HTML(string=render_print_html(document)).write_pdf()
+    return HTML(string=render_print_html(document)).write_pdf(font_config=_font_config())
