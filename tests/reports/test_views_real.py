@@ -132,6 +132,7 @@ def test_the_dashboard_s_queries_do_not_grow_with_the_units(
             client.get(url)
         small_count = len(small.captured_queries)
         quarterly_data.add_branches(tree, people["county_staff"], 6)
+        cache.clear()  # computed again in the request, not shown kept while the worker refreshes them
         with django_assert_max_num_queries(small_count):
             response = client.get(url)
     assert "extra5团支部" in response.content.decode()
