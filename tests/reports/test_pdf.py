@@ -108,3 +108,29 @@ def test_the_page_counter_is_the_translated_sentence():
     assert page_counter_css() == '"第 " counter(page) " 页 / 共 " counter(pages) " 页"'
     with translation.override("en"):
         assert page_counter_css() == '"Page " counter(page) " of " counter(pages)'
+
+
+LONG_NAME = "共青团青山县某某镇某某村某某农业专业合作社某某有限公司团支部"
+
+
+@pytest.mark.parametrize(("columns", "name_lines"), [(2, 1), (3, 2), (9, 2)])
+def test_a_long_name_wraps_in_its_column_and_counts_stay_whole(columns, name_lines):
+    """Tables are laid out fixed (templates/reports/print.html): the first column's share is set by the
+    number of columns. A long unit name (30 characters) wraps inside it rather than running into the
+    counts, on two lines at most (not squeezed), and a count is never broken."""
+    headers = ["组织", *[f"第{i}项" for i in range(1, columns)]]
+    counts = [1234567 + i for i in range(1, columns)]
+    table = Table("下属组织主要数据", headers, [[LONG_NAME, *counts], ["短名", *range(1, columns)]])
+    doc = document()
+    doc.sections[0].tables = [table]
+    doc.sections[0].charts = []
+    (page,) = PdfReader(io.BytesIO(render_pdf(doc))).pages
+    lines = []  # (x, text) of each line of text drawn
+    page.extract_text(visitor_text=lambda text, cm, tm, *_: lines.append((round(tm[4] * cm[0] + cm[4]), text)))
+    first_column_x = next(x for x, text in lines if text.startswith("组织"))
+    column = [text.split()[0] for x, text in lines if x == first_column_x and text.strip()]
+    drawn_name = column[column.index("组织") + 1 : column.index("短名")]
+    assert "".join(drawn_name) == LONG_NAME
+    assert len(drawn_name) == name_lines, drawn_name
+    drawn = " ".join(text for _x, text in lines)
+    assert all(str(count) in drawn.split() for count in counts)
