@@ -63,7 +63,8 @@ def _private_file_storages(settings, tmp_path):
         private[name] = {**storage, "OPTIONS": {**storage["OPTIONS"], "location": tmp_path / name}}
     settings.STORAGES = {**settings.STORAGES, **private}
     # A FileField resolves its storage callable once, when the model class is built: follow the setting.
-    # Not with monkeypatch: a test may undo its own monkeypatching halfway.
+    # Put back here, not with monkeypatch: the test shares that fixture, and a test that ends its own
+    # patches halfway with monkeypatch.undo() (some do) would send its files to var/ for the rest of it.
     fields = {
         ActivityAttachment._meta.get_field("file"): "attachments",
         Report._meta.get_field("pdf"): "reports",
