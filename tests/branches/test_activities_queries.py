@@ -57,15 +57,18 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_the_pages_take_the_same_queries_at_any_size(client, tree, people, login, django_assert_max_num_queries, page):
+@pytest.mark.parametrize(("page", "limit"), [("list", 11), ("detail", 9), ("calendar", 7)])
+def test_the_pages_take_the_same_queries_at_any_size(
+    client, tree, people, login, django_assert_max_num_queries, page, limit
+):
     login(people["secretary_a1"])
     small = grow(tree, people, members=2, activities=1, files=1)
-    client.get(PAGES[page](small))  # warm the per-process caches (content types, the session…)
-    with django_assert_max_num_queries(25) as few:
+    # Out of the count: the per-process caches (content types…) and the session's first renewal (a write).
+    client.get(PAGES[page](small))
+    with django_assert_max_num_queries(limit) as few:
         assert client.get(PAGES[page](small)).status_code == 200
     large = grow(tree, people, members=30, activities=25, files=6)
-    with django_assert_max_num_queries(25) as many:
+    with django_assert_max_num_queries(limit) as many:
         response = client.get(PAGES[page](large))
     assert response.status_code == 200
     if page == "detail":

@@ -101,13 +101,13 @@ def test_temporary_passwords_meet_the_policy_and_avoid_look_alike_characters():
 @pytest.mark.parametrize(
     ("persona", "url_name", "limit"),
     [
-        ("county_staff", "home", 16),
-        ("county_staff", "branches:tree", 9),
-        ("county_staff", "branches:party-organizations", 9),
-        ("county_staff", "branches:accounts", 10),
-        ("security_admin", "branches:sign-ins", 10),
-        ("audit_admin", "branches:audit", 10),
-        ("secretary_a1", "home", 16),
+        ("county_staff", "home", 12),
+        ("county_staff", "branches:tree", 6),
+        ("county_staff", "branches:party-organizations", 6),
+        ("county_staff", "branches:accounts", 7),
+        ("security_admin", "branches:sign-ins", 7),
+        ("audit_admin", "branches:audit", 7),
+        ("secretary_a1", "home", 10),
     ],
 )
 def test_list_pages_need_a_bounded_number_of_queries(
@@ -131,7 +131,7 @@ def test_list_pages_need_a_bounded_number_of_queries(
         )
         client.post(reverse("login"), {"username": f"sec{i:02d}", "password": "wrong-Password-1"})
     login(people[persona])
-    client.get(reverse(url_name))
+    client.get(reverse(url_name))  # the session's first renewal (a write) out of the count
     with django_assert_max_num_queries(limit):
         assert client.get(reverse(url_name)).status_code == 200
 

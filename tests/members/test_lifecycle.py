@@ -164,8 +164,8 @@ def test_registration_overview_is_bounded_in_queries(
     client, tree, people, login, django_assert_max_num_queries, branch_members
 ):
     login(people["county_staff"])
-    client.get(reverse("members:registration"))
-    with django_assert_max_num_queries(10):
+    client.get(reverse("members:registration"))  # the session's first renewal (a write) out of the count
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("members:registration")).status_code == 200
 
 
