@@ -106,8 +106,8 @@ def test_the_overview_s_queries_do_not_grow_with_the_pipeline(
     login, tree, people, pipeline, django_assert_max_num_queries
 ):
     client = login(people["county_staff"])
-    client.get(OVERVIEW)
-    with django_assert_max_num_queries(12) as small:
+    client.get(OVERVIEW)  # the session's first renewal (a write) out of the count
+    with django_assert_max_num_queries(9) as small:
         client.get(OVERVIEW)
     small_count = len(small.captured_queries)  # now: a later request clears the log
     for i in range(10):
@@ -213,11 +213,11 @@ def test_the_plan_pages_queries_do_not_grow_with_the_plans(login, tree, people, 
     client = login(people["county_staff"])
     edit = reverse("promotion:plan-edit", args=[tree["township_a"].pk, 2026])
     client.post(edit, {f"target_{tree['branch_a1'].pk}_activist": "1", "note": ""})
-    client.get(PLANS)
-    with django_assert_max_num_queries(11) as small_list:
+    client.get(PLANS)  # the per-process caches out of the count (the post renewed the session: a write)
+    with django_assert_max_num_queries(8) as small_list:
         client.get(PLANS)
     small_list_count = len(small_list.captured_queries)
-    with django_assert_max_num_queries(13) as small_edit:
+    with django_assert_max_num_queries(10) as small_edit:
         client.get(edit)
     small_edit_count = len(small_edit.captured_queries)
     for i in range(8):
@@ -258,13 +258,15 @@ def test_the_access_log_s_queries_do_not_grow(login, people, pipeline, django_as
     url = reverse("promotion:party-case", args=[pipeline["recommended"].pk])
     organizer.get(url)
     client = login(people["county_staff"])
-    with django_assert_max_num_queries(12) as small:
+    client.get(ACCESS_LOG)  # the session's first renewal (a write) out of the count
+    with django_assert_max_num_queries(7) as small:
         client.get(ACCESS_LOG)
     small_count = len(small.captured_queries)  # now: a later request clears the log
     organizer = login(people["party_a"])
     for _ in range(8):
         organizer.get(url)
     client = login(people["county_staff"])
+    client.get(ACCESS_LOG)  # signed in again: its first renewal out of the count too
     with django_assert_max_num_queries(small_count):
         assert client.get(ACCESS_LOG).context["page"].paginator.count == 9
 

@@ -185,8 +185,8 @@ def test_an_expiring_recommendation_is_flagged(login, tree, people, handed):
 
 def test_the_list_s_queries_do_not_grow_with_its_length(login, tree, people, handed, django_assert_max_num_queries):
     client = login(people["party_a"])
-    client.get(LIST)
-    with django_assert_max_num_queries(10) as small:
+    client.get(LIST)  # the session's first renewal (a write) out of the count
+    with django_assert_max_num_queries(7) as small:
         client.get(LIST)
     small_count = len(small.captured_queries)  # now: a later request clears the log
     for i in range(15):
