@@ -214,7 +214,7 @@ def test_the_schedule_s_queries_do_not_grow_with_the_units(
 
     for i in range(6):
         add(tree["county"], name=f"第{i}街道团工委", code=f"C-S{i}", kind="street", sector="public")
-    with django_capture_on_commit_callbacks() as queued, django_assert_max_num_queries(12):
+    with django_capture_on_commit_callbacks() as queued, django_assert_max_num_queries(7):
         services.schedule_period_reports(date(2026, 10, 6))
     assert len(queued) == 10
 
