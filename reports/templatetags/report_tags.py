@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import localize
@@ -60,6 +62,8 @@ def _drill_link(drill: tuple[str, str] | None) -> str:
 
 
 def _cell_html(cell: object) -> str:
+    if type(cell) is str:  # most cells: escaped directly, not through the lazy-aware wrappers (per cell)
+        return html.escape(cell)
     return "—" if cell is None else conditional_escape(localize(cell))
 
 
