@@ -8,8 +8,10 @@ through fontconfig), as for the recommendation form.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -78,8 +80,31 @@ def _font_config():
     return config
 
 
+@contextmanager
+def _collected_once():
+    """Python's cyclic garbage collector held off while WeasyPrint renders, then run once on what the
+    rendering allocated. A county report's rendering makes some hundred thousand boxes and styles, all
+    alive until the PDF is written: the collections their allocation set off found nothing to free, and
+    promoted them into full collections that went through the whole process (its Django too) each time,
+    about a tenth of the rendering's time. The generation collected after is the one the rendering
+    filled, and it frees the rendering's reference cycles as soon as the PDF is made (the process's peak
+    memory is no higher). Left alone where collection was already off; a thread rendering while another
+    one turns collection back on is only slower."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
 def render_pdf(document: ReportDocument) -> bytes:
     # Imported here: WeasyPrint loads Pango through cffi, which only the generation needs.
     from weasyprint import HTML
 
-    return HTML(string=render_print_html(document)).write_pdf(font_config=_font_config())
+    html = render_print_html(document)
+    with _collected_once():
+        return HTML(string=html).write_pdf(font_config=_font_config())

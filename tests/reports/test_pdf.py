@@ -3,6 +3,7 @@ figures and tables (headers repeated across pages), charts, in Chinese (read bac
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -134,3 +135,18 @@ def test_a_long_name_wraps_in_its_column_and_counts_stay_whole(columns, name_lin
     assert len(drawn_name) == name_lines, drawn_name
     drawn = " ".join(text for _x, text in lines)
     assert all(str(count) in drawn.split() for count in counts)
+
+
+def test_rendering_turns_garbage_collection_back_on(monkeypatch):
+    """render_pdf holds the collector off while WeasyPrint renders (reports/pdf.py): a worker left
+    without it would keep every later report's reference cycles."""
+    render_pdf(document())
+    assert gc.isenabled()
+
+    def broken():
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr("reports.pdf._font_config", broken)
+    with pytest.raises(RuntimeError):
+        render_pdf(document())
+    assert gc.isenabled()
