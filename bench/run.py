@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     chosen = scenarios.build(args.runs, report_runs, 2, set(args.only) if args.only else None)
     # What is loaded by now stays out of the garbage collector's passes, as in the production stack's
-    # web and worker processes (deploy/gunicorn.conf.py pre_fork, leagueadmin/celery.py).
+    # web and worker processes (deploy/gunicorn.conf.py when_ready, leagueadmin/celery.py).
     gc.freeze()
     if args.profile:
         for scenario in chosen:

@@ -241,14 +241,21 @@ def unit_move(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# What a picker's search reads of the text typed: more is no name or username, and PostgreSQL refuses
+# a NUL character in a text parameter (an error page, not "nothing found").
+SEARCHED_TEXT_LENGTH = 100
+
+
+@never_cache
 @login_required
 @require_safe
 def searched_choices(request: HttpRequest, kind: SearchedKind) -> JsonResponse:
     """What a searched picker of `kind` (branches.urls names it) offers for what was typed (`q`): the
     picker is named by `for` (kind.purposes, or e.g. move:<pk>), and the server works out its rows
-    from the user."""
+    from the user. The answer names people: never kept by a browser or a proxy."""
     rows = kind.offered(request.user, request.GET.get("for", ""))
-    return JsonResponse({"results": [kind.as_choice(row) for row in kind.found(rows, request.GET.get("q", ""))]})
+    typed = request.GET.get("q", "").replace("\x00", "")[:SEARCHED_TEXT_LENGTH]
+    return JsonResponse({"results": [kind.as_choice(row) for row in kind.found(rows, typed)]})
 
 
 @login_required

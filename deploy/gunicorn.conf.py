@@ -59,10 +59,11 @@ proc_name = "leagueadmin"
 control_socket_disable = True
 
 
-def pre_fork(server, worker) -> None:
-    """Before each worker is forked, move what the master has loaded (Django, the apps, their modules:
-    some 90,000 objects) to the garbage collector's permanent generation, as gc.freeze's documentation
-    advises before a fork: a worker's collections then skip them, and the pages they sit in stay shared.
-    Collections had cost a county's monthly report 6 of its ~60 ms on a loaded machine, 1 ms once
-    frozen (docs/performance.md)."""
+def when_ready(server) -> None:
+    """Once the master has loaded the application, before it forks the first worker: move what it has
+    loaded (Django, the apps, their modules: some 90,000 objects) to the garbage collector's permanent
+    generation, so that the workers' collections (inherited with the fork) skip them. Collections had
+    cost a county's monthly report 6 of its ~60 ms on a loaded machine, 1 ms once frozen
+    (docs/performance.md). Once, not before every fork: what the master holds later (little) stays
+    collectable."""
     gc.freeze()

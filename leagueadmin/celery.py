@@ -16,5 +16,5 @@ app.autodiscover_tasks()
 @worker_process_init.connect
 def freeze_loaded_objects(**kwargs) -> None:
     """In each pool process, once Django and the tasks are loaded: leave those long-lived objects out
-    of the garbage collector's passes, as the web workers do (deploy/gunicorn.conf.py, pre_fork)."""
+    of the garbage collector's passes, as the web workers do (deploy/gunicorn.conf.py, when_ready)."""
     gc.freeze()

@@ -185,7 +185,7 @@ def test_web_and_worker_processes_leave_what_they_loaded_out_of_collections(monk
     from leagueadmin.celery import freeze_loaded_objects
 
     config = load_gunicorn_config(monkeypatch)
-    for freeze in (lambda: config.pre_fork(server=None, worker=None), freeze_loaded_objects):
+    for freeze in (lambda: config.when_ready(server=None), freeze_loaded_objects):
         assert gc.get_freeze_count() == 0
         try:
             freeze()

@@ -109,6 +109,16 @@ def test_deputies_are_the_accounts_the_actor_administers(client, tree, people, l
         assert status(login(people[persona]), ACCOUNTS, "deputy") == 403
 
 
+@pytest.mark.parametrize("url_name", ["branches:unit-choices", PARTIES, ACCOUNTS])
+def test_odd_text_typed_finds_nothing_instead_of_failing_and_no_answer_is_kept(client, tree, people, login, url_name):
+    login(people["security_admin"] if url_name == ACCOUNTS else people["county_staff"])
+    purpose = "deputy" if url_name == ACCOUNTS else "roles"
+    for typed in ["\x00", "甲\x00镇", "甲" * 5000]:  # PostgreSQL refuses NUL in a text parameter
+        response = client.get(reverse(url_name), {"for": purpose, "q": typed})
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+
+
 def test_successors_are_the_enabled_accounts_administered_but_the_holder(client, tree, people, login, other_county):
     User.objects.filter(pk=people["secretary_b1"].pk).update(is_active=False)
     purpose = f"successor:{people['secretary_a1'].pk}"
