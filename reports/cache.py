@@ -22,21 +22,40 @@ document is kept under a key of what it depends on, with the newest change it ha
 Stale while revalidate: no view waits for figures to be computed again once some are kept. Figures
 kept are stale when a newer change came in, or when they are older than LIVE_FIGURES_SECONDS. The
 first view that finds them stale marks the key ":computing" (cache.add: one request wins) and queues
-`reports.refresh_live_figures`; it and every view until the worker is done show the kept figures,
-flagged as being updated — the page says since when they stand and picks the new ones up by itself
-(the dashboard's status endpoint). A burst of views after a change queues one task. The task
-computes the figures unless fresh ones are kept already (a duplicate or redelivered task does
-nothing), keeps them and removes the mark. Should the broker be unreachable, the view that holds the
-mark computes the figures itself, as it did before the worker took this over: slow, never an error.
+`reports.refresh_live_figures`; it and every view until the worker is done show the kept figures. Only
+after a newer change are they flagged as being updated: the page says since when they stand, polls
+the dashboard's status endpoint for two minutes at most, and once newer figures are kept offers a
+link to them. It never reloads by itself: with changes trickling in, the figures it would load would
+be stale again, and every reload would renew the session of a tab nobody looks at. Figures merely
+older than LIVE_FIGURES_SECONDS (the morning's first view of the figures warmed after midnight) are
+computed again silently: nothing says a change is missing from them. A burst of views queues one
+task. The task computes the figures unless fresh ones are kept already (a duplicate or redelivered
+task does nothing), keeps them and removes the mark. Should the broker be unreachable, the view that
+holds the mark computes the figures itself, as it did before the worker took this over: slow, never
+an error.
+
 Should the worker be stopped while the broker takes tasks, the mark expires after COMPUTING_SECONDS
 and the next view queues again; the kept figures are shown, saying since when, until the day ends.
 So figures are kept for their key's day (KEEP_SECONDS), not for LIVE_FIGURES_SECONDS: at that age
 they only turn stale, where expiring would make the next view wait for a computation.
 
+The mark's value is a token (uuid4) of whoever took it, passed to the task it queues; only its taker
+removes it, by reading it and deleting it if the token is still its own. A holder past
+COMPUTING_SECONDS (its mark expired, another took a new one) therefore leaves the newer mark alone.
+Reading then deleting is not atomic: a mark expiring and taken again between the two is deleted, and
+the worst that does is one more computation queued by the next view — acceptable for a cache.
+
 With nothing kept — a unit nobody viewed today, or the cache emptied — the view computes the figures
 (a user must see figures; concurrent cold views each compute). Each day's key starts empty, so the
 daily `reports.warm_live_figures` computes every county's (root unit's) current quarter in the
 default language after midnight: the heaviest and most viewed dashboards are not cold in the morning.
+
+Operations. Figures are kept for the day per unit, period and language: with Redis (REDIS_URL) and
+many units viewed, that is a lot of documents, so Redis needs a memory budget and an eviction policy
+(maxmemory with maxmemory-policy allkeys-lru: an evicted document is computed again at its next view,
+never an error). Without REDIS_URL the file cache is used, whose `add` is not atomic: "one request
+computes, the others show the kept figures" holds only with Redis; with files, concurrent views may
+each queue a refresh (the tasks then find the figures fresh, or compute them twice).
 
 The newest entry is the instance's, not the unit's: a change anywhere has every unit's figures
 computed again after their next view. Telling units apart would need the unit of every entry; the
@@ -55,6 +74,7 @@ Monthly reports are computed each time: their Party organizations' scope reads o
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -113,19 +133,23 @@ def _fresh(kept: dict, change: int) -> bool:
 
 def cached_document(kind: str, scope: Scope, period: Period, build: Build) -> LiveFigures:
     """The figures `build` computes for the kind, scope and period, kept (today, in this language):
-    fresh ones as they are; stale ones as they are too, flagged as updating, while the worker
-    computes them again; none kept, computed here (the module's docstring)."""
+    fresh ones as they are; stale ones as they are too while the worker computes them again, flagged
+    as updating if a newer change made them stale; none kept, computed here (the module's docstring)."""
     key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
-    kept = None
+    taken = None  # the token of the mark, once this request took it: only then is it ours to remove
     try:
         kept = cache.get(key)
         if kept is not None:
             document = ReportDocument.from_dict(kept["document"])
             if _fresh(kept, change):
                 return LiveFigures(document, updating=False)
-            # Someone computes them already, or the worker will: the kept figures meanwhile.
-            if not cache.add(_mark(key), True, COMPUTING_SECONDS) or _queue_refresh(kind, scope, period):
-                return LiveFigures(document, updating=True)
+            changed = change > kept["change"]  # else merely old: refreshed without a word
+            token = uuid.uuid4().hex
+            if not cache.add(_mark(key), token, COMPUTING_SECONDS):
+                return LiveFigures(document, updating=changed)  # someone computes them already
+            taken = token
+            if _queue_refresh(kind, scope, period, token):
+                return LiveFigures(document, updating=changed)  # the mark is the task's now
     except Exception:
         # The cache only saves time: a cache server down, or figures kept by a release whose document
         # had other fields, mean computing them, never an error page.
@@ -135,25 +159,27 @@ def cached_document(kind: str, scope: Scope, period: Period, build: Build) -> Li
         _keep(key, change, started, document)
     finally:
         # After keeping them: a view or a poll in between would take the old figures for the last.
-        if kept is not None:
-            _forget(_mark(key))
+        if taken is not None:
+            _release(key, taken)
     return LiveFigures(document, updating=False)
 
 
-def refresh_document(kind: str, scope: Scope, period: Period, build: Build, *, claimed: bool) -> bool:
-    """Compute and keep the figures unless fresh ones are kept; whether it computed them. `claimed`:
-    the caller holds the mark (the view that queued the task), else it is taken here, and another
-    computing them already means nothing to do. The mark is removed either way."""
+def refresh_document(kind: str, scope: Scope, period: Period, build: Build, *, token: str | None) -> bool:
+    """Compute and keep the figures unless fresh ones are kept; whether it computed them. `token`: the
+    mark the caller took (the view that queued the task); None, it is taken here, and another
+    computing them already means nothing to do. The mark is removed either way, if it is still ours."""
     key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
-    if not claimed and not cache.add(_mark(key), True, COMPUTING_SECONDS):
-        return False
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(_mark(key), token, COMPUTING_SECONDS):
+            return False
     try:
         kept = cache.get(key)
         if kept is not None and _fresh(kept, change):
             return False
         _keep(key, change, started, build(kind, scope, period))
     finally:
-        _forget(_mark(key))  # after keeping them, as in cached_document
+        _release(key, token)  # after keeping them, as in cached_document
     return True
 
 
@@ -172,14 +198,14 @@ def live_status(kind: str, scope: Scope, period: Period) -> dict[str, str | bool
         return {"computed_at": None, "updating": False}
 
 
-def _queue_refresh(kind: str, scope: Scope, period: Period) -> bool:
+def _queue_refresh(kind: str, scope: Scope, period: Period, token: str) -> bool:
     """Queue the worker's computation of these figures; False if the broker cannot take it. Not
     retried: the view computes them itself rather than wait for a broker (retry=False)."""
     # Imported here: the tasks module reads the selectors, which read this module.
     from reports.selectors import scope_kind
     from reports.tasks import refresh_live_figures
 
-    arguments = [kind, scope_kind(scope), scope.pk, period.key, translation.get_language()]
+    arguments = [kind, scope_kind(scope), scope.pk, period.key, translation.get_language(), token]
     try:
         refresh_live_figures.apply_async(arguments, retry=False)
     except Exception:
@@ -198,8 +224,13 @@ def _keep(key: str, change: int, started: datetime, document: ReportDocument) ->
         logger.warning("Report figures not cached under %s", key, exc_info=True)
 
 
-def _forget(key: str) -> None:
+def _release(key: str, token: str) -> None:
+    """Remove the mark "being computed" of `key` if it is still the one taken with `token`: a holder
+    whose mark expired must not remove the next one's. Read then deleted, not atomically (the module's
+    docstring)."""
+    mark = _mark(key)
     try:
-        cache.delete(key)
+        if cache.get(mark) == token:
+            cache.delete(mark)
     except Exception:  # as in cached_document; the mark expires by itself
-        logger.warning("Cache mark %s not removed", key, exc_info=True)
+        logger.warning("Cache mark %s not removed", mark, exc_info=True)

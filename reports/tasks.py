@@ -270,16 +270,20 @@ def generate_period_reports(day: str | date | None = None) -> dict[str, int | st
 
 
 @shared_task(name="reports.refresh_live_figures", acks_late=True)
-def refresh_live_figures(kind: str, scope_kind: str, scope_id: int, period_key: str, language: str) -> str:
+def refresh_live_figures(
+    kind: str, scope_kind: str, scope_id: int, period_key: str, language: str, token: str | None = None
+) -> str:
     """Compute again the live figures a view found stale, and keep them (reports/cache.py). The view
-    holds the mark "being computed" for this task; a duplicate finds the figures fresh and does
-    nothing. Not retried: the next view of stale figures queues the task again."""
+    took the mark "being computed" for this task, with `token`: the task removes it only if it still
+    holds that token (a duplicate running after a newer view took the mark leaves it). A duplicate
+    finds the figures fresh and does nothing. Without a token (a task queued before tokens), the mark
+    is taken here. Not retried: the next view of stale figures queues the task again."""
     model = PartyOrganization if scope_kind == selectors.SCOPE_PARTY else Organization
     scope = model.objects.filter(pk=scope_id).first()
     if scope is None:
         return "gone"
     with translation.override(language):
-        computed = refresh_document(kind, scope, Period.parse(period_key), selectors.build_document, claimed=True)
+        computed = refresh_document(kind, scope, Period.parse(period_key), selectors.build_document, token=token)
     return "computed" if computed else "fresh"
 
 
@@ -294,9 +298,7 @@ def warm_live_figures() -> dict[str, int]:
     with translation.override(settings.LANGUAGE_CODE):
         for county in Organization.objects.filter(depth=1).active().order_by("path"):
             try:
-                computed = refresh_document(
-                    ReportKind.QUARTERLY, county, quarter, selectors.build_document, claimed=False
-                )
+                computed = refresh_document(ReportKind.QUARTERLY, county, quarter, selectors.build_document, token=None)
             except Exception:
                 logger.exception("live figures of %s not computed", county)
                 counts["failed"] += 1

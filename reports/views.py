@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from branches.models import Organization, PartyOrganization, Role
@@ -75,6 +76,7 @@ def unit_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     return _unit_page(request, pk, ReportKind.QUARTERLY)
 
 
+@never_cache  # a poll answered by a cache along the way would never see the new figures
 @login_required
 @require_safe
 def unit_live_status(request: HttpRequest, pk: int) -> JsonResponse:

@@ -1,10 +1,15 @@
 // While the statistics dashboard shows figures kept from before a change and the worker computes
-// them again (reports/cache.py), asks reports:unit-live every two seconds, for two minutes at most,
-// and reloads the page once newer figures are kept. It stops early if the computation ended without
-// new figures (a failed task); the page's refresh link stays for that, and for a page without script.
+// them again (reports/cache.py), asks reports:unit-live every two seconds, for two minutes at most.
+// Once newer figures are kept it stops and replaces the "updating" note by a link to them: never a
+// reload by itself — with changes trickling in, the new figures would be stale again at once, and an
+// endless reload would keep an unattended tab's session alive. It stops early if the computation
+// ended without new figures (a failed task); the note's refresh link stays for that, and for a page
+// without script.
 (function () {
   const box = document.querySelector("[data-live-url]");
   if (!box) return;
+  const note = box.querySelector("[data-live-note]");
+  const ready = box.querySelector("[data-live-ready]");
   const shown = box.dataset.computedAt;
   const every = 2000;
   const until = Date.now() + 120000;
@@ -17,7 +22,8 @@
       if (response.ok) {
         const state = await response.json();
         if (state.computed_at && state.computed_at !== shown) {
-          window.location.reload();
+          note.hidden = true;
+          ready.hidden = false;
           return;
         }
         if (!state.updating) return;

@@ -1,7 +1,8 @@
 """The statistics dashboard after a change, through a real browser (reports/cache.py): the page shows
 the figures kept, says they are being updated, and once the worker has computed the new ones it
-reloads by itself (static/js/live-figures.js polling reports:unit-live). The refresh task is held as
-a broker holds it and run by the test, as a worker would, while the page polls."""
+offers a link to them in place of the note (static/js/live-figures.js polling reports:unit-live) —
+never a reload by itself; following the link shows them. The refresh task is held as a broker holds
+it and run by the test, as a worker would, while the page polls."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ browser, device, page = test_journeys.browser, test_journeys.device, test_journe
 queue = live_fixtures.queue
 
 
-def test_the_dashboard_picks_up_the_new_figures_by_itself(
+def test_the_dashboard_offers_the_new_figures_once_computed(
     transactional_db,
     live_server,
     tree,
@@ -52,6 +53,16 @@ def test_the_dashboard_picks_up_the_new_figures_by_itself(
     assert len(queue.held) == 1
 
     assert queue.run() == ["computed"]
-    expect(page.get_by_test_id("updating")).to_have_count(0, timeout=10_000)  # reloaded by the script
+    offer = page.get_by_test_id("new-figures")
+    expect(offer).to_be_visible(timeout=10_000)
+    expect(offer).to_have_text("已有新数据，点击刷新")
+    expect(updating).to_be_hidden()
+    # Not reloaded by the script: the page is still the one navigated to, and stays so.
+    page.wait_for_timeout(3_000)
+    assert page.evaluate("performance.getEntriesByType('navigation')[0].type") == "navigate"
+    offer.focus()  # a plain link: reached and followed from the keyboard
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_test_id("updating")).to_have_count(0)
+    expect(page.get_by_test_id("new-figures")).to_have_count(0)
     assert page.url == url and not queue.held
-    assert page.evaluate("performance.getEntriesByType('navigation')[0].type") == "reload"

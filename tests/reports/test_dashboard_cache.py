@@ -2,7 +2,8 @@
 does not compute it again; after every kind of write the report reads, the next view shows the kept
 figures at once, flagged as updating, and queues one task that computes them again; the view after it
 shows them, exactly as computed then; another unit, quarter, day or language has its own document; ten
-minutes bound the rest; a frozen quarter is read from the archive. The builder is the real one,
+minutes bound the rest, refreshed without flagging the page; the mark "being computed" is removed only
+by whoever took it; a frozen quarter is read from the archive. The builder is the real one,
 counted; the tasks are held as a broker holds them and run as a worker runs them
 (tests/reports/test_live_refresh.py covers the worker's side)."""
 
@@ -219,6 +220,9 @@ def test_the_page_says_its_figures_are_being_updated_and_polls_for_the_new_ones(
     assert "/static/js/live-figures.js" in body
     refresh = reverse("reports:unit", args=[unit.pk]) + f"?period={Q4.key}"
     assert f'href="{refresh}" data-testid="refresh">刷新</a>' in body  # without script: by hand
+    # What the script shows in place of the note once the new figures are kept: a link, no reload.
+    assert f'href="{refresh}" data-testid="new-figures" data-live-ready hidden>' in body
+    assert "已有新数据，点击刷新" in body
 
 
 def test_a_burst_of_views_after_a_change_queues_one_task(staff, tree, people, members, builds, queue):
@@ -280,13 +284,19 @@ def test_each_language_has_its_own_document(tree):
     assert key("zh-hans") != key("en")
 
 
-def test_after_ten_minutes_the_figures_are_computed_again(staff, tree, people, builds, queue, _now):
+def test_after_ten_minutes_the_figures_are_computed_again_without_a_word(staff, tree, people, builds, queue, _now):
+    """No change is missing from them: the page neither says it is updating nor polls."""
     staff.get(dashboard(tree["county"]))
     _now.shift(timedelta(minutes=9))
-    assert not staff.get(dashboard(tree["county"])).context["updating"]
+    assert not staff.get(dashboard(tree["county"])).context["updating"] and not queue.held
     _now.shift(timedelta(minutes=2))
     staff.force_login(people["county_staff"])
-    assert staff.get(dashboard(tree["county"])).context["updating"]
+    for _ in range(2):  # the second view finds the mark: still one task
+        response = staff.get(dashboard(tree["county"]))
+        body = response.content.decode()
+        assert not response.context["updating"] and "截至 10:00" in body
+        assert 'data-testid="updating"' not in body and "live-figures.js" not in body
+    assert len(queue.held) == 1 and len(builds) == 1
     assert queue.run() == ["computed"] and len(builds) == 2
     assert "截至 10:11" in staff.get(dashboard(tree["county"])).content.decode()
     assert len(builds) == 2
@@ -332,6 +342,21 @@ def test_an_unreadable_cache_means_computing_the_figures_not_an_error(staff, tre
     response = staff.get(dashboard(tree["county"]))
     assert response.status_code == 200 and members_at_end(response) == 5
     assert len(builds) == 2
+
+
+def test_a_view_that_failed_before_taking_the_mark_leaves_another_s_mark(staff, tree, builds, queue, monkeypatch):
+    """Kept figures it cannot read (a release's other document) are computed in the request; the mark
+    another request or the worker holds stays theirs, so the next view still queues nothing."""
+    staff.get(dashboard(tree["county"]))
+    mark = live_cache.live_key(ReportKind.QUARTERLY, tree["county"], Q4) + ":computing"
+    live_cache.cache.add(mark, "the worker's token")
+
+    def unreadable(data):
+        raise KeyError("a field of another release")
+
+    monkeypatch.setattr(live_cache.ReportDocument, "from_dict", unreadable)
+    assert staff.get(dashboard(tree["county"])).status_code == 200 and len(builds) == 2
+    assert live_cache.cache.get(mark) == "the worker's token" and not queue.held
 
 
 def test_views_during_a_computation_show_the_figures_kept(staff, tree, people, members, builds, queue):

@@ -22,9 +22,12 @@ from reports.models import ReportKind
 from reports.periods import QUARTER, Period
 from reports.selectors import SCOPE_UNIT
 from tests.conftest import make_member
+from tests.reports import live_fixtures
 
 NOW = datetime(2026, 11, 16, 0, 5, tzinfo=timezone.get_fixed_timezone(8 * 60))  # just after midnight
 Q4 = Period(QUARTER, 2026, 4)
+
+queue = live_fixtures.queue  # the fixture, shared by name
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +69,14 @@ def counties(tree) -> list[Organization]:
     return [tree["county"], other]
 
 
-def refresh(unit, language: str = "zh-hans") -> str:
-    return tasks.refresh_live_figures.apply(args=[ReportKind.QUARTERLY, SCOPE_UNIT, unit.pk, Q4.key, language]).get()
+def refresh(unit, language: str = "zh-hans", token: str | None = None) -> str:
+    arguments = [ReportKind.QUARTERLY, SCOPE_UNIT, unit.pk, Q4.key, language, token]
+    return tasks.refresh_live_figures.apply(args=arguments).get()
+
+
+def mark(unit) -> str:
+    with translation.override("zh-hans"):
+        return live_cache.live_key(ReportKind.QUARTERLY, unit, Q4) + ":computing"
 
 
 def kept(unit, language: str = "zh-hans") -> dict | None:
@@ -85,15 +94,28 @@ def test_the_refresh_computes_once_run_twice(tree, builds):
 def test_the_mark_goes_once_the_new_figures_are_kept(tree, builds, monkeypatch):
     """Else a page polling in between would see nothing coming and the old figures, and stop."""
     kept_when_the_mark_went = []
-    forget = live_cache._forget
+    release = live_cache._release
 
-    def watched(key):
+    def watched(key, token):
         kept_when_the_mark_went.append(kept(tree["county"]))
-        forget(key)
+        release(key, token)
 
-    monkeypatch.setattr(live_cache, "_forget", watched)
+    monkeypatch.setattr(live_cache, "_release", watched)
     assert refresh(tree["county"]) == "computed"
-    assert kept_when_the_mark_went[0] is not None
+    assert kept_when_the_mark_went[0] is not None and live_cache.cache.get(mark(tree["county"])) is None
+
+
+def test_the_refresh_removes_the_mark_of_its_token_only(tree, builds):
+    """The view's task removes the mark the view took; a duplicate or redelivered task whose mark
+    expired meanwhile leaves the one a later view took (with it, that view's task)."""
+    live_cache.cache.add(mark(tree["county"]), "the view's")
+    assert refresh(tree["county"], token="the view's") == "computed"
+    assert live_cache.cache.get(mark(tree["county"])) is None
+    live_cache.cache.delete(live_cache.live_key(ReportKind.QUARTERLY, tree["county"], Q4))  # stale again
+    live_cache.cache.add(mark(tree["county"]), "a later view's")
+    assert refresh(tree["county"], token="an expired one") == "computed"
+    assert live_cache.cache.get(mark(tree["county"])) == "a later view's"
+    assert len(builds) == 2
 
 
 def test_the_refresh_keeps_the_figures_in_the_language_of_the_view(tree, builds):
@@ -116,13 +138,21 @@ def test_the_warm_up_computes_each_county_once(counties, builds):
     assert len(builds) == 2
 
 
-def test_the_morning_s_first_view_finds_the_warmed_figures(client, people, counties, builds, _now):
+def test_the_morning_s_first_view_finds_the_warmed_figures(client, people, counties, builds, queue, _now):
+    """At 08:30 the warmed figures are hours old but no change came in: shown at once, without saying
+    they are being updated, and computed again once, silently, by the worker."""
     tasks.warm_live_figures.apply().get()
-    _now.move_to(datetime(2026, 11, 16, 0, 10, tzinfo=NOW.tzinfo))
+    _now.move_to(datetime(2026, 11, 16, 8, 30, tzinfo=NOW.tzinfo))
     client.force_login(people["county_staff"])
     response = client.get(reverse("reports:unit", args=[counties[0].pk]))
-    assert not response.context["updating"] and len(builds) == 2
-    assert "截至 00:05" in response.content.decode()
+    body = response.content.decode()
+    assert not response.context["updating"] and "截至 00:05" in body and 'data-testid="updating"' not in body
+    assert len(builds) == 2  # the warm-up's: nothing computed in the request
+    assert len(queue.held) == 1
+    client.get(reverse("reports:unit", args=[counties[0].pk]))
+    assert len(queue.held) == 1  # the mark holds: one refresh
+    assert queue.run() == ["computed"] and len(builds) == 3
+    assert "截至 08:30" in client.get(reverse("reports:unit", args=[counties[0].pk])).content.decode()
 
 
 def test_the_warm_up_skips_a_county_being_computed_and_goes_on_after_one_fails(counties, builds, monkeypatch):
@@ -173,6 +203,13 @@ def test_the_status_says_when_the_kept_figures_were_computed_and_whether_newer_a
         state = client.get(live(tree["township_a"])).json()
     assert state == {"computed_at": computed_at, "updating": True}
     assert len(builds) == 1
+
+
+def test_the_status_is_never_cached_on_its_way(client, tree, people):
+    """A poll answered by the browser's or a proxy's cache would never see the new figures."""
+    client.force_login(people["township_a_staff"])
+    cache_control = client.get(live(tree["township_a"]))["Cache-Control"]
+    assert {"no-cache", "no-store", "must-revalidate", "private"} <= {part.strip() for part in cache_control.split(",")}
 
 
 @pytest.mark.parametrize("persona", ["secretary_b1", "township_b_staff", "party_a", "nobody"])
