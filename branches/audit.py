@@ -101,6 +101,17 @@ def audit_events_bulk(
     LogEntry.objects.bulk_create(entries, batch_size=1000)
 
 
+def newest_change() -> int:
+    """The id of the newest audit entry of a change (0 with none): one backward scan of the primary
+    key's index. What is computed from the records and kept (the dashboard's figures, the member
+    list's counts) is kept with it: every write of a record goes through a service that writes an
+    entry in the same transaction, so a newer entry means it may have changed. Entries that record a
+    look (a full ID number shown, an export, a Party organizer opening a case) change nothing, and
+    they would empty what is kept at every read."""
+    changes = LogEntry.objects.exclude(action=LogEntry.Action.ACCESS)
+    return changes.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value

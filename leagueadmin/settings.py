@@ -319,20 +319,18 @@ def celery_transport_settings(redis_url: str, var_dir: Path) -> dict:
     }
 
 
-# The shared cache (the reports' live documents): Redis in production, files under var/ in the embedded
+# The shared cache (the reports' live documents, the member list's counts): Redis in production, files under var/ in the embedded
 # mode, so that the web and worker processes see one cache. The test suite swaps in a memory cache per
 # process (tests/conftest.py), so parallel test workers never share entries.
 CACHES = {
     "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # Two instances sharing a Redis database (a staging copy beside production) keep apart.
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=f"leagueadmin:{DATABASES['default']['NAME']}"),
-        }
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
     )
+    # Two instances sharing a Redis database (a staging copy beside production), or one var/ (the
+    # benchmark's databases), keep apart: what is kept was computed from one database.
+    | {"KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=f"leagueadmin:{DATABASES['default']['NAME']}")}
 }
 
 _celery_transport = celery_transport_settings(REDIS_URL, VAR_DIR)

@@ -79,10 +79,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from auditlog.models import LogEntry
 from django.core.cache import cache
 from django.utils import timezone, translation
 
+from branches.audit import newest_change
 from reports.document import ReportDocument
 
 if TYPE_CHECKING:
@@ -109,14 +109,6 @@ class LiveFigures(NamedTuple):
     updating: bool  # the figures kept, shown while newer ones are computed
 
 
-def newest_audit_entry() -> int:
-    """The id of the newest audit entry of a change (0 with none): one backward scan of the primary
-    key's index. Entries that record a look (a full ID number shown, an export, a Party organizer
-    opening a case) change no figure, and they would empty the cache at every read."""
-    changes = LogEntry.objects.exclude(action=LogEntry.Action.ACCESS)
-    return changes.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
 def live_key(kind: str, scope: Scope, period: Period) -> str:
     scope_name = f"{scope._meta.model_name}:{scope.pk}"
     parts = [kind, scope_name, period.key, timezone.localdate().isoformat(), translation.get_language()]
@@ -135,7 +127,7 @@ def cached_document(kind: str, scope: Scope, period: Period, build: Build) -> Li
     """The figures `build` computes for the kind, scope and period, kept (today, in this language):
     fresh ones as they are; stale ones as they are too while the worker computes them again, flagged
     as updating if a newer change made them stale; none kept, computed here (the module's docstring)."""
-    key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
+    key, change, started = live_key(kind, scope, period), newest_change(), timezone.now()
     taken = None  # the token of the mark, once this request took it: only then is it ours to remove
     try:
         kept = cache.get(key)
@@ -168,7 +160,7 @@ def refresh_document(kind: str, scope: Scope, period: Period, build: Build, *, t
     """Compute and keep the figures unless fresh ones are kept; whether it computed them. `token`: the
     mark the caller took (the view that queued the task); None, it is taken here, and another
     computing them already means nothing to do. The mark is removed either way, if it is still ours."""
-    key, change, started = live_key(kind, scope, period), newest_audit_entry(), timezone.now()
+    key, change, started = live_key(kind, scope, period), newest_change(), timezone.now()
     if token is None:
         token = uuid.uuid4().hex
         if not cache.add(_mark(key), token, COMPUTING_SECONDS):
