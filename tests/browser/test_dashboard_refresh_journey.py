@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from tests.browser import test_journeys
-from tests.browser.test_journeys import sign_in
+from tests.browser.test_journeys import PHONE, screenshot, sign_in
 from tests.conftest import make_member
 from tests.reports import live_fixtures
 from tests.reports.test_dashboard_cache import add_member
@@ -21,6 +22,7 @@ browser, device, page = test_journeys.browser, test_journeys.device, test_journe
 queue = live_fixtures.queue
 
 
+@pytest.mark.parametrize("device", [PHONE], ids=["phone"])
 def test_the_dashboard_offers_the_new_figures_once_computed(
     transactional_db,
     live_server,
@@ -43,12 +45,14 @@ def test_the_dashboard_offers_the_new_figures_once_computed(
     updating = page.get_by_test_id("updating")
     expect(updating).to_be_visible()
     assert len(queue.held) == 1
+    screenshot(page, "/tmp/journey-dashboard-updating.png")
 
     assert queue.run() == ["computed"]
     offer = page.get_by_test_id("new-figures")
     expect(offer).to_be_visible(timeout=10_000)
     expect(offer).to_have_text("已有新数据，点击刷新")
     expect(updating).to_be_hidden()
+    screenshot(page, "/tmp/journey-dashboard-new-figures.png")
     # Not reloaded by the script: the page is still the one navigated to, and stays so.
     page.wait_for_timeout(3_000)
     assert page.evaluate("performance.getEntriesByType('navigation')[0].type") == "navigate"
